@@ -1,0 +1,32 @@
+# vqimage: `make demo`, `make test`, `make bench`. Each creates .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The raccoon face (scipy.datasets.face) is downloaded by pooch on first use.
+# Offline, seed a project-local pooch cache from a copy of face.dat when one is
+# at FACE_DAT (see ../shared/data/README.md); otherwise the demo falls back to
+# `camera` and the face-specific tests skip.
+FACE_DAT ?= ../shared/data/face.dat
+FACE_ENV  = $(if $(wildcard $(FACE_DAT)),XDG_CACHE_HOME=$(CURDIR)/.cache VQIMAGE_FACE_DAT=$(abspath $(FACE_DAT)),)
+
+.PHONY: demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+.cache/scipy-data/face.dat:
+	@if [ -f "$(FACE_DAT)" ]; then mkdir -p .cache/scipy-data && cp "$(FACE_DAT)" $@; fi
+
+demo: $(VENV)/.installed .cache/scipy-data/face.dat
+	$(FACE_ENV) $(BIN)/vqimage demo -o demo-output --force
+
+test: $(VENV)/.installed
+	$(FACE_ENV) $(BIN)/python -m pytest
+
+bench: $(VENV)/.installed .cache/scipy-data/face.dat
+	$(FACE_ENV) $(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis

@@ -1,0 +1,9 @@
+"""Stage 2: codebooks fitted on histograms.
+
+``scalar`` holds the gray-level solvers (uniform, quantile, kmeans, optimal).
+"""
+
+from ._codebook import Codebook, code_dtype
+from .scalar import FitWarning, fit, from_edges
+
+__all__ = ["Codebook", "FitWarning", "code_dtype", "fit", "from_edges"]

@@ -1,0 +1,254 @@
+"""Stage 1: sufficient statistics of an image, counts (weights) per value.
+
+An 8-bit image has at most 256 distinct values and a 16-bit one 65,536,
+however many pixels it has, so every scalar codebook is fitted on (value,
+count) pairs. Histograms of tiles, frames or whole collections add up with
+``+`` and are fitted once: that is how a codebook is shared.
+
+Resolution
+----------
+Integer images are counted exactly. Float images are, by default, counted
+exactly on their sorted unique values. With ``bins=N`` they are binned into
+``N`` equal-width bins over ``data_range`` (default: the data's own min and
+max); each bin keeps the exact count and the exact mean of the values that
+fall in it, so centroids stay exact and only the positions where a codebook
+can split are rounded to the bin grid (width ``(high - low) / N``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import Interval, check_image, check_param, check_weights
+
+__all__ = ["Histogram", "histogram"]
+
+# Integers beyond 2**53 are not exactly representable as float64.
+_EXACT_INT_LIMIT = 2**53
+# Above this value span an integer image is counted with np.unique (a sort)
+# rather than a dense bincount table.
+_DENSE_SPAN_LIMIT = 1 << 22
+
+
+@dataclass(frozen=True, eq=False)
+class Histogram:
+    """Weighted histogram of scalar values: what every scalar codebook is fitted on.
+
+    Attributes
+    ----------
+    values : ndarray of float64, shape (n,)
+        Strictly increasing. The exact distinct values, or for a binned float
+        histogram the mean of the values in each occupied bin.
+    counts : ndarray of float64, shape (n,)
+        Total weight (pixel count, or sum of sample weights) of each value, > 0.
+    dtype : numpy.dtype
+        The dtype of the image(s) it was made from.
+    low, high : float
+        The smallest and largest value counted (with non-zero weight).
+    bins : tuple (low, high, n_bins) or None
+        The bin grid of a binned float histogram; None when values are exact.
+    bin_index : ndarray of int64 or None
+        For binned histograms, the grid index of each entry.
+
+    Notes
+    -----
+    Merge histograms with ``+`` (or ``sum``): counts of equal values add. Both
+    must be exact, or both binned on the same grid (pass the same explicit
+    ``data_range`` and ``bins`` to :func:`histogram`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = histogram(np.array([[0, 0, 3], [3, 3, 7]], dtype=np.uint8))
+    >>> h.values, h.counts
+    (array([0., 3., 7.]), array([2., 3., 1.]))
+    >>> (h + h).counts
+    array([4., 6., 2.])
+    """
+
+    values: np.ndarray
+    counts: np.ndarray
+    dtype: np.dtype
+    low: float
+    high: float
+    bins: tuple | None = None
+    bin_index: np.ndarray | None = None
+
+    @property
+    def n_values(self) -> int:
+        """Number of distinct values (occupied bins)."""
+        return int(self.values.size)
+
+    @property
+    def total(self) -> float:
+        """Total weight: the number of pixels when unweighted."""
+        return float(self.counts.sum())
+
+    def mean(self) -> float:
+        """Weighted mean of the values."""
+        return float(np.dot(self.values, self.counts) / self.total)
+
+    def __add__(self, other: Histogram) -> Histogram:
+        if other == 0:  # lets sum([h1, h2, ...]) start from 0
+            return self
+        if not isinstance(other, Histogram):
+            return NotImplemented
+        if (self.bins is None) != (other.bins is None) or (
+            self.bins is not None and self.bins != other.bins
+        ):
+            raise ValueError(
+                "Cannot add histograms with different binning "
+                f"({self.bins} and {other.bins}); make both with the same "
+                "'bins' and an explicit 'data_range'."
+            )
+        dtype = np.promote_types(self.dtype, other.dtype)
+        if self.bins is None:
+            keys = np.concatenate([self.values, other.values])
+            values, inverse = np.unique(keys, return_inverse=True)
+            counts = np.bincount(inverse, np.concatenate([self.counts, other.counts]))
+            return Histogram(values, counts, dtype, min(self.low, other.low), max(self.high, other.high))
+        keys = np.concatenate([self.bin_index, other.bin_index])
+        index, inverse = np.unique(keys, return_inverse=True)
+        weights = np.concatenate([self.counts, other.counts])
+        sums = np.bincount(inverse, weights * np.concatenate([self.values, other.values]))
+        counts = np.bincount(inverse, weights)
+        return Histogram(
+            sums / counts, counts, dtype, min(self.low, other.low), max(self.high, other.high),
+            self.bins, index,
+        )
+
+    __radd__ = __add__
+
+    def __repr__(self) -> str:
+        grid = "exact" if self.bins is None else f"bins={self.bins[2]} over [{self.bins[0]:g}, {self.bins[1]:g}]"
+        return (
+            f"Histogram(n_values={self.n_values}, total={self.total:g}, dtype={self.dtype}, "
+            f"range=[{self.low:g}, {self.high:g}], {grid})"
+        )
+
+
+def histogram(image, *, weights=None, bins=None, data_range=None) -> Histogram:
+    """Count the values of an image (any shape) into a :class:`Histogram`.
+
+    Parameters
+    ----------
+    image : array_like of int or float
+        Any shape. Must be finite.
+    weights : array_like, optional
+        Per-pixel non-negative weights of the image's shape. Zero-weight
+        pixels are left out.
+    bins : int, optional
+        Float images only: bin into this many equal-width bins over
+        ``data_range`` instead of counting exact unique values. See the
+        module notes for the resolution this gives.
+    data_range : (float, float), optional
+        With ``bins``: the grid's ``(low, high)``. Values outside are counted
+        in the first or last bin. Default: the data's min and max.
+
+    Returns
+    -------
+    Histogram
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> histogram(np.array([0.5, 0.25, 0.5])).values
+    array([0.25, 0.5 ])
+    >>> h = histogram(np.linspace(0, 1, 1001), bins=4, data_range=(0, 1))
+    >>> h.counts
+    array([250., 250., 250., 251.])
+    """
+    caller = "histogram"
+    image = check_image(image, caller=caller)
+    w = check_weights(weights, image.shape, caller=caller)
+    check_param("bins", bins, None, Interval(int, 1, 1 << 26), caller=caller)
+    if data_range is not None:
+        data_range = _check_range(data_range, caller)
+    if bins is not None and image.dtype.kind != "f":
+        raise ValueError(
+            f"The 'bins' parameter of {caller} applies to float images only; "
+            f"{image.dtype} images are always counted exactly. Got bins={bins!r}."
+        )
+    flat = image.reshape(-1)
+    if w is not None:
+        keep = w.reshape(-1) > 0
+        flat, w = flat[keep], w.reshape(-1)[keep]
+    if bins is not None:
+        return _binned(flat, w, image.dtype, bins, data_range)
+    if image.dtype.kind in "ui":
+        values, counts = _count_ints(flat, w)
+    else:
+        values, inverse = np.unique(flat, return_inverse=True)
+        counts = np.bincount(inverse.reshape(-1), w, minlength=values.size)
+    values = values.astype(np.float64)
+    counts = counts.astype(np.float64)
+    keep = counts > 0
+    values, counts = values[keep], counts[keep]
+    return Histogram(values, counts, image.dtype, float(values[0]), float(values[-1]))
+
+
+def _check_range(data_range, caller):
+    try:
+        low, high = (float(v) for v in data_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The 'data_range' parameter of {caller} must be a pair (low, high) of finite "
+            f"floats with low < high. Got {data_range!r} instead."
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"The 'data_range' parameter of {caller} must be a pair (low, high) of finite "
+            f"floats with low < high. Got {data_range!r} instead."
+        )
+    return low, high
+
+
+def _count_ints(flat, w):
+    if flat.dtype.itemsize <= 2:
+        # uint8/int8/uint16/int16: a dense table over the dtype's range, read
+        # through the unsigned view (int8 -> its two's-complement byte).
+        udtype = np.dtype(f"u{flat.dtype.itemsize}")
+        nbins = 1 << (8 * flat.dtype.itemsize)
+        u = flat.view(udtype)
+        if w is None:
+            from ._kernels import count_values
+
+            counts = count_values(u, nbins)
+        else:
+            counts = np.bincount(u, w, minlength=nbins)
+        values = np.arange(nbins, dtype=np.int64)
+        if flat.dtype.kind == "i":  # unsigned view order -> signed order
+            values = values.astype(udtype).view(flat.dtype).astype(np.int64)
+            order = np.argsort(values, kind="stable")
+            values, counts = values[order], counts[order]
+        return values, counts
+    low, high = int(flat.min()), int(flat.max())
+    if max(abs(low), abs(high)) > _EXACT_INT_LIMIT:
+        raise ValueError(
+            f"Integer values beyond +-2**53 cannot be quantized exactly (float64 levels); "
+            f"got values in [{low}, {high}]."
+        )
+    if high - low < _DENSE_SPAN_LIMIT:
+        counts = np.bincount((flat - low).astype(np.intp), w, minlength=high - low + 1)
+        return np.arange(low, high + 1, dtype=np.int64), counts
+    values, inverse = np.unique(flat, return_inverse=True)
+    return values, np.bincount(inverse.reshape(-1), w, minlength=values.size)
+
+
+def _binned(flat, w, dtype, n_bins, data_range):
+    x = flat.astype(np.float64, copy=False)
+    low, high = data_range if data_range is not None else (float(x.min()), float(x.max()))
+    if high <= low:  # a constant image: one bin
+        high = low + 1.0
+    index = np.floor((x - low) * (n_bins / (high - low))).astype(np.int64)
+    np.clip(index, 0, n_bins - 1, out=index)
+    counts = np.bincount(index, w, minlength=n_bins)
+    sums = np.bincount(index, x if w is None else w * x, minlength=n_bins)
+    occupied = np.flatnonzero(counts > 0)
+    counts, sums = counts[occupied].astype(np.float64), sums[occupied]
+    return Histogram(
+        sums / counts, counts, dtype, float(x.min()), float(x.max()),
+        (float(low), float(high), int(n_bins)), occupied,
+    )

@@ -1,0 +1,256 @@
+"""Images in: files (PNG, JPEG, TIFF, PGM/PPM, ...), bytes, and built-in samples.
+
+Formats are recognised by their content, never by the file name: PNG goes
+through imagecodecs (exact 8/16-bit gray and color), TIFF through tifffile
+(any dtype, 16-bit and float included), everything else Pillow reads (JPEG,
+PGM/PPM, BMP, GIF, WebP, ...) through Pillow.
+
+Gray conversion
+---------------
+With ``gray=True`` (the default) color images become gray by ITU-R BT.601
+luma, ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float64 and rounded
+half to even back to the image's own dtype (so 16-bit stays 16-bit); alpha
+is ignored. The built-in ``face`` is the exception: it is
+``scipy.datasets.face(gray=True)``, scipy's own conversion, exactly the image
+of scikit-learn's Vector Quantization Example.
+
+Built-ins
+---------
+``face`` comes from ``scipy.datasets`` (downloaded once with pooch into
+``pooch.os_cache("scipy-data")``; set ``VQIMAGE_OFFLINE=1`` to forbid the
+download); the others ship with scikit-image and need no download.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import VQError
+
+__all__ = ["BUILTINS", "load_image", "decode_image", "write_atomic", "FaceUnavailable"]
+
+#: Built-in image names: ``face`` plus the images scikit-image ships.
+BUILTINS = (
+    "face",
+    "astronaut",
+    "brick",
+    "camera",
+    "cat",
+    "cell",
+    "checkerboard",
+    "chelsea",
+    "clock",
+    "coffee",
+    "coins",
+    "colorwheel",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "logo",
+    "microaneurysms",
+    "moon",
+    "page",
+    "retina",
+    "rocket",
+    "text",
+)
+
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+class FaceUnavailable(OSError):
+    """The built-in ``face`` is not in scipy's cache and cannot be downloaded."""
+
+
+def load_image(source, *, gray: bool = True) -> np.ndarray:
+    """Read an image file, or a built-in sample by name.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A file path, or one of :data:`BUILTINS` (a name that is not an
+        existing file).
+    gray : bool
+        Convert color to gray (see the module notes). With False, color
+        images come back as (H, W, 3) or (H, W, 4).
+
+    Returns
+    -------
+    ndarray
+        uint8, uint16, other integer or float dtype, as stored.
+
+    Raises
+    ------
+    FileNotFoundError
+        The path does not exist (and is not a built-in name).
+    ValueError
+        An unknown built-in name.
+    VQError
+        The file is not an image vqimage can read.
+    FaceUnavailable
+        ``face`` is not cached and could not be downloaded.
+
+    Examples
+    --------
+    >>> load_image("camera").shape
+    (512, 512)
+    >>> load_image("coffee").dtype
+    dtype('uint8')
+    """
+    path = Path(os.fspath(source))
+    if path.is_file():
+        return decode_image(path.read_bytes(), gray=gray, name=str(path))
+    name = str(source)
+    if name in BUILTINS:
+        return _builtin(name, gray)
+    if path.exists():
+        raise VQError(f"{name}: not a regular file.")
+    if path.suffix or os.sep in name or name.startswith("."):
+        raise FileNotFoundError(f"{name}: no such file.")
+    raise ValueError(
+        f"Unknown image {name!r}: not a file, and not a built-in "
+        f"(built-ins: {', '.join(BUILTINS)})."
+    )
+
+
+def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>") -> np.ndarray:
+    """Decode an image held in memory (the bytes of a PNG, TIFF, JPEG, ... file).
+
+    See :func:`load_image`.
+    """
+    data = bytes(data)
+    if not data:
+        raise VQError(f"{name}: empty file, not an image.")
+    try:
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            import imagecodecs
+
+            image = imagecodecs.png_decode(data)
+        elif data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+            import tifffile
+
+            image = tifffile.imread(_io.BytesIO(data))
+        else:
+            image = _pillow_decode(data)
+    except VQError:
+        raise
+    except Exception as exc:  # every decoder has its own exception types
+        raise VQError(f"{name}: not a readable image ({type(exc).__name__}: {exc}).") from None
+    image = np.asarray(image)
+    if image.dtype.kind == "b":
+        image = image.astype(np.uint8) * 255
+    if image.dtype.kind not in "uif" or image.size == 0:
+        raise VQError(f"{name}: unsupported image data (dtype {image.dtype}, shape {image.shape}).")
+    if image.dtype.byteorder == ">":
+        image = image.astype(image.dtype.newbyteorder("="))
+    return to_gray(image) if gray else image
+
+
+def _pillow_decode(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(_io.BytesIO(data)) as img:
+        img.load()
+        if img.mode == "P":
+            img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        elif img.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+            img = img.convert("RGB")
+        elif img.mode == "1":
+            img = img.convert("L")
+        return np.asarray(img)
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """BT.601 luma of an (..., 3) or (..., 4) color image, in its own dtype; gray passes through.
+
+    Only (H, W, 2/3/4) arrays are treated as color (gray+alpha, RGB, RGBA).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_gray(np.array([[[255, 0, 0], [0, 255, 0]]], dtype=np.uint8))
+    array([[ 76, 150]], dtype=uint8)
+    """
+    if image.ndim != 3 or image.shape[-1] not in (2, 3, 4):
+        return image
+    if image.shape[-1] == 2:  # gray + alpha
+        return np.ascontiguousarray(image[..., 0])
+    y = image[..., :3].astype(np.float64) @ _LUMA
+    if image.dtype.kind in "ui":
+        info = np.iinfo(image.dtype)
+        return np.clip(np.rint(y), info.min, info.max).astype(image.dtype)
+    return y.astype(image.dtype)
+
+
+def face_cache_path() -> Path:
+    """Where scipy.datasets (pooch) keeps ``face.dat``."""
+    import pooch
+
+    return Path(pooch.os_cache("scipy-data")) / "face.dat"
+
+
+def _builtin(name: str, gray: bool) -> np.ndarray:
+    if name == "face":
+        cached = face_cache_path()
+        if not cached.exists() and os.environ.get("VQIMAGE_OFFLINE", "") not in ("", "0"):
+            raise FaceUnavailable(
+                f"face is not in scipy's cache ({cached}) and downloads are disabled (VQIMAGE_OFFLINE)."
+            )
+        try:
+            from scipy.datasets import face
+        except ImportError as exc:  # pragma: no cover - scipy and pooch are dependencies
+            raise FaceUnavailable(f"face needs scipy.datasets and pooch: {exc}") from None
+        try:
+            return face(gray=gray)
+        except Exception as exc:  # pooch/requests errors when offline
+            raise FaceUnavailable(
+                f"face is not in scipy's cache ({cached}) and could not be downloaded "
+                f"({type(exc).__name__}); run once with network access."
+            ) from None
+    import skimage.data
+
+    image = np.asarray(getattr(skimage.data, name)())
+    return to_gray(image) if gray else image
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A reader never sees a partial file, and an interrupted write leaves no
+    file behind. An existing ``path`` is replaced only with ``force=True``.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``force`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; use --force (force=True) to overwrite it.")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory.")
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

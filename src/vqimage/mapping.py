@@ -1,0 +1,119 @@
+"""Stage 3: image -> codes (a table look-up or a search), codes -> image.
+
+Integer images of 8 or 16 bits are encoded through a look-up table with one
+entry per possible value (256 or 65,536 entries, built once per codebook and
+dtype); wider integers and floats through a binary search of the codebook's
+thresholds. Codes come in the smallest unsigned dtype: uint8 up to 256 levels,
+uint16 above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_image
+from .codebook import Codebook
+
+__all__ = ["encode", "decode"]
+
+
+def encode(image, codebook: Codebook) -> np.ndarray:
+    """Code of every pixel of ``image``: the bin of the codebook it falls in.
+
+    Parameters
+    ----------
+    image : array_like of int or float, any shape
+    codebook : Codebook
+
+    Returns
+    -------
+    codes : ndarray of uint8 (<= 256 levels) or uint16, same shape as ``image``
+
+    Examples
+    --------
+    >>> import numpy as np, vqimage
+    >>> cb = vqimage.fit(np.array([0, 10, 20, 30], dtype=np.uint8), 2)
+    >>> encode(np.array([[0, 14], [16, 255]], dtype=np.uint8), cb)
+    array([[0, 0],
+           [1, 1]], dtype=uint8)
+    """
+    image = check_image(image, caller="encode")
+    _check_codebook(codebook, "encode")
+    if image.dtype.kind in "ui" and image.dtype.itemsize <= 2:
+        from ._kernels import apply_lut
+
+        udtype = np.dtype(f"u{image.dtype.itemsize}")
+        return apply_lut(image.view(udtype), _encode_lut(codebook, image.dtype))
+    codes = np.searchsorted(codebook.thresholds, image, side="right")
+    return codes.astype(codebook.code_dtype, copy=False)
+
+
+def decode(codes, codebook: Codebook, *, dtype=None) -> np.ndarray:
+    """Reconstruction of an image from its codes.
+
+    Parameters
+    ----------
+    codes : array_like of unsigned or signed ints, any shape
+        Values in ``[0, codebook.n_levels)``.
+    codebook : Codebook
+    dtype : numpy dtype, optional
+        Output dtype; default the dtype the codebook was fitted on. Integer
+        dtypes get the levels rounded half to even (and clipped to the dtype's
+        range); ask for ``np.float64`` to get the exact levels.
+
+    Returns
+    -------
+    ndarray of ``dtype``, same shape as ``codes``
+
+    Examples
+    --------
+    >>> import numpy as np, vqimage
+    >>> cb = vqimage.fit(np.array([0, 1, 10, 11], dtype=np.uint8), 2)
+    >>> decode(np.array([0, 1, 1], dtype=np.uint8), cb)
+    array([ 0, 10, 10], dtype=uint8)
+    >>> decode(np.array([0, 1, 1], dtype=np.uint8), cb, dtype=np.float64)
+    array([ 0.5, 10.5, 10.5])
+    """
+    _check_codebook(codebook, "decode")
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "ui":
+        raise TypeError(f"The 'codes' parameter of decode must be an integer array. Got dtype {codes.dtype}.")
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "uif":
+            raise TypeError(f"The 'dtype' parameter of decode must be an int or float dtype. Got {dtype}.")
+    if codes.size:
+        low, high = int(codes.min()), int(codes.max())
+        if low < 0 or high >= codebook.n_levels:
+            raise ValueError(
+                f"The 'codes' parameter of decode must lie in [0, {codebook.n_levels - 1}] "
+                f"for a {codebook.n_levels}-level codebook. Got values in [{low}, {high}]."
+            )
+    table = codebook.levels_as(dtype)
+    if codes.dtype.kind == "u" and codes.dtype.itemsize <= 2:
+        from ._kernels import apply_lut
+
+        full = np.zeros(1 << (8 * codes.dtype.itemsize), table.dtype)
+        full[: table.size] = table[: full.size]
+        return apply_lut(codes, full)
+    return table[codes]
+
+
+def _check_codebook(codebook, caller):
+    if not isinstance(codebook, Codebook):
+        raise TypeError(
+            f"The 'codebook' parameter of {caller} must be a vqimage Codebook. "
+            f"Got {type(codebook).__name__} instead."
+        )
+
+
+def _encode_lut(codebook: Codebook, dtype: np.dtype) -> np.ndarray:
+    """Code of every value of an 8/16-bit dtype, indexed by its unsigned view."""
+    key = dtype.str
+    lut = codebook._luts.get(key)
+    if lut is None:
+        udtype = np.dtype(f"u{dtype.itemsize}")
+        every = np.arange(1 << (8 * dtype.itemsize), dtype=np.int64).astype(udtype).view(dtype)
+        lut = np.searchsorted(codebook.thresholds, every, side="right").astype(codebook.code_dtype)
+        codebook._luts[key] = lut
+    return lut

@@ -1,0 +1,114 @@
+"""Stage 4: standard files from codes and a codebook, chosen by extension.
+
+============  =============================================================
+extension     what is written
+============  =============================================================
+``.png``      8-bit data: a palette PNG whose palette is the codebook's gray
+              levels and whose pixels are the codes, at the smallest bit
+              depth (1, 2, 4 or 8 bits per pixel) and with exactly
+              ``n_levels`` palette entries. 16-bit data: a 16-bit gray PNG of
+              the reconstruction (palettes hold 8-bit colors only).
+``.tif``      the reconstruction (any dtype), zlib-compressed TIFF.
+``.tiff``
+``.npy``      the codes (uint8 / uint16) as a NumPy file.
+============  =============================================================
+
+Reading a ``.png`` or ``.tif`` back gives the reconstruction exactly
+(``codebook.decode(codes)``).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..codebook import Codebook
+from ..io import write_atomic
+
+__all__ = ["EXPORT_FORMATS", "export", "export_bytes", "palette_png"]
+
+EXPORT_FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".npy": "npy"}
+
+
+def palette_png(codes: np.ndarray, codebook: Codebook) -> bytes:
+    """A palette PNG: pixels are the codes, the palette the gray levels (uint8).
+
+    Pillow picks the smallest bit depth for the palette size (1 bit for 2
+    levels, 2 for 4, 4 for 16, else 8).
+
+    Examples
+    --------
+    >>> import numpy as np, vqimage
+    >>> image = np.array([[0, 100], [200, 255]], dtype=np.uint8)
+    >>> cb = vqimage.fit(image, 4)
+    >>> data = palette_png(cb.encode(image), cb)
+    >>> data[24:26]    # IHDR bit depth 2, color type 3 (palette)
+    b'\\x02\\x03'
+    """
+    from PIL import Image
+
+    if codebook.n_levels > 256:
+        raise ValueError(f"A palette PNG holds at most 256 levels; this codebook has {codebook.n_levels}.")
+    levels = codebook.levels_as(np.float64)
+    if levels.min() < -0.5 or levels.max() >= 255.5:
+        raise ValueError(
+            "A gray palette PNG needs levels in [0, 255]; this codebook's levels span "
+            f"[{levels.min():g}, {levels.max():g}]. Write .tif or .npy instead."
+        )
+    gray = codebook.levels_as(np.uint8)
+    image = Image.frombytes("P", (codes.shape[1], codes.shape[0]), np.ascontiguousarray(codes, np.uint8).tobytes())
+    image.putpalette(np.repeat(gray, 3).tobytes(), rawmode="RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook) -> tuple[bytes, str]:
+    """The bytes of ``fmt`` ('png', 'tiff' or 'npy') and a one-line description."""
+    if fmt == "npy":
+        out = io.BytesIO()
+        np.save(out, np.ascontiguousarray(codes), allow_pickle=False)
+        return out.getvalue(), f"codes, {codes.dtype} NumPy array"
+    if fmt == "tiff":
+        import tifffile
+
+        out = io.BytesIO()
+        recon = codebook.decode(codes)
+        tifffile.imwrite(out, recon, compression="zlib")
+        return out.getvalue(), f"reconstruction, {recon.dtype} TIFF"
+    if fmt == "png":
+        if codes.ndim != 2:
+            raise ValueError(f"PNG needs a 2-D image; the codes have shape {codes.shape}. Write .tif or .npy.")
+        if codebook.dtype == np.uint8:
+            bits = next(b for b in (1, 2, 4, 8) if 1 << b >= codebook.n_levels)
+            return palette_png(codes, codebook), f"{bits}-bit palette PNG, {codebook.n_levels} gray levels"
+        if codebook.dtype == np.uint16:
+            import imagecodecs
+
+            return imagecodecs.png_encode(codebook.decode(codes), level=9), "16-bit gray PNG of the reconstruction"
+        raise ValueError(
+            f"PNG holds 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
+            "Write .tif or .npy instead."
+        )
+    raise ValueError(f"Unknown export format {fmt!r}; known: png, tiff, npy.")
+
+
+def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, fmt: str | None = None) -> dict:
+    """Write codes (or their reconstruction) to ``path``, format by extension.
+
+    The file is written atomically and an existing file is only replaced with
+    ``force=True``. Returns ``{"path", "format", "bytes", "description"}``.
+    """
+    path = Path(path)
+    if fmt is None:
+        fmt = EXPORT_FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"{path}: unknown output extension {path.suffix!r}; use one of "
+                f"{', '.join(EXPORT_FORMATS)}."
+            )
+    data, description = export_bytes(fmt, codes, codebook)
+    write_atomic(path, data, force=force)
+    return {"path": str(path), "format": fmt, "bytes": len(data), "description": description}
