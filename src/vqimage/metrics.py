@@ -86,7 +86,7 @@ def psnr(reference, test, *, data_range=None) -> float:
     --------
     >>> import numpy as np
     >>> round(psnr(np.array([0, 10], np.uint8), np.array([1, 7], np.uint8)), 3)
-    41.138
+    41.141
     """
     reference, test = _pair(reference, test, "psnr")
     top = peak(reference, data_range)

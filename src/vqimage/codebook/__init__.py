@@ -3,7 +3,7 @@
 ``scalar`` holds the gray-level solvers (uniform, quantile, kmeans, optimal).
 """
 
-from ._codebook import Codebook, code_dtype
+from ._codebook import RECONSTRUCTIONS, STRATEGIES, Codebook, code_dtype
 from .scalar import FitWarning, fit, from_edges
 
-__all__ = ["Codebook", "FitWarning", "code_dtype", "fit", "from_edges"]
+__all__ = ["RECONSTRUCTIONS", "STRATEGIES", "Codebook", "FitWarning", "code_dtype", "fit", "from_edges"]

@@ -10,6 +10,7 @@ from .._validation import VQError
 
 __all__ = ["Codebook", "code_dtype"]
 
+#: In the order tables and figures show them: simplest first.
 STRATEGIES = ("uniform", "quantile", "kmeans", "optimal")
 RECONSTRUCTIONS = ("centroid", "midpoint", "median")
 _CONFIG_VERSION = 1

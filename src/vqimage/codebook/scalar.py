@@ -109,8 +109,8 @@ def fit(
     >>> image = np.array([0, 1, 2, 10, 11, 12, 40], dtype=np.uint8)
     >>> vqimage.fit(image, 3).levels
     array([ 1., 11., 40.])
-    >>> vqimage.fit(image, 3, strategy="uniform").levels   # centroids of 3 equal-width bins
-    array([ 1., 11., 40.])
+    >>> vqimage.fit(image, 3, strategy="uniform").levels   # the middle bin is empty
+    array([ 6., 20., 40.])
     >>> vqimage.fit(image, 3, strategy="uniform", reconstruction="midpoint").levels
     array([ 6.66666667, 20.        , 33.33333333])
     """

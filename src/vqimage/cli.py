@@ -1,0 +1,232 @@
+"""The ``vqimage`` command: a thin layer over the public API.
+
+Exit codes: 0 success; 1 the work failed (unreadable input, invalid data, an
+output that exists without --force, ...), with one line on stderr; 2 a usage
+error (unknown option, missing argument); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from .codebook import RECONSTRUCTIONS, STRATEGIES
+
+__all__ = ["main", "run"]
+
+EPILOG = """\b
+Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.
+INPUT is an image file (PNG, JPEG, TIFF, PGM/PPM, ...; '-' reads stdin) or a
+built-in name: face, camera, astronaut, coffee, ... (see `vqimage images`).
+"""
+
+_levels_option = click.option(
+    "-k",
+    "--levels",
+    "n_levels",
+    type=click.IntRange(2, 65536),
+    required=True,
+    help="Number of gray levels (2..65536).",
+)
+
+
+def _load(source: str):
+    from .io import decode_image, load_image
+
+    if source == "-":
+        return "stdin", decode_image(sys.stdin.buffer.read(), name="stdin")
+    return source, load_image(source)
+
+
+def _note(message: str, quiet: bool = False):
+    if not quiet:
+        click.echo(message, err=True)
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vqimage")
+def cli():
+    """Quantize images to a few gray levels, optimally, and store the codes at their true size.
+
+    \b
+    vqimage quantize face -k 8 -o face8.png    # optimal 8 levels, 3-bit palette PNG
+    vqimage compare camera -k 8                # every strategy, MSE / PSNR / SSIM / bytes / time
+    vqimage demo                               # scikit-learn's Vector Quantization Example, fixed
+    """
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input")
+@_levels_option
+@click.option("-s", "--strategy", type=click.Choice(STRATEGIES), default="optimal", show_default=True,
+              help="How the levels are chosen: optimal = least squared error, exactly.")
+@click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default="centroid", show_default=True,
+              help="Value of each level: centroid (mean of its pixels), midpoint (sklearn), median.")
+@click.option("-o", "--output", required=True, metavar="OUT",
+              help="Output file; its extension picks the format: .png (palette PNG of the levels, "
+                   "smallest bit depth; 16-bit gray PNG for 16-bit input), .tif (the reconstruction, "
+                   "any dtype), .npy (the codes). '-' writes to stdout (needs --format).")
+@click.option("--format", "fmt", type=click.Choice(["png", "tiff", "npy"]),
+              help="Output format, when OUT's extension does not tell (e.g. '-').")
+@click.option("-f", "--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout.")
+def quantize(input, n_levels, strategy, reconstruction, output, fmt, force, quiet, as_json):
+    """Quantize INPUT to N gray levels and write OUT.
+
+    Color images are converted to gray (BT.601 luma).
+    """
+    from . import metrics
+    from .codebook import fit
+    from .pack.export import EXPORT_FORMATS, export, export_bytes
+
+    if output == "-" and fmt is None:
+        raise click.UsageError("Writing to stdout ('-o -') needs --format png|tiff|npy.")
+    if output == "-" and as_json:
+        raise click.UsageError("--json and '-o -' both write to stdout; choose one.")
+    if output != "-" and fmt is None and Path(output).suffix.lower() not in EXPORT_FORMATS:
+        raise click.UsageError(
+            f"Cannot tell the output format from {output!r}; use an extension among "
+            f"{', '.join(EXPORT_FORMATS)} or --format."
+        )
+    if output != "-" and Path(output).exists() and not force:
+        raise FileExistsError(f"{output} exists; use --force to overwrite it.")
+    name, image = _load(input)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        codebook = fit(image, n_levels, strategy=strategy, reconstruction=reconstruction)
+    for warning in caught:
+        _note(f"warning: {warning.message}", quiet)
+    codes = codebook.encode(image)
+    recon = codebook.decode(codes)
+    if output == "-":
+        data, description = export_bytes(fmt, codes, codebook)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        info = {"path": "-", "format": fmt, "bytes": len(data), "description": description}
+    else:
+        info = export(output, codes, codebook, force=force, fmt=fmt)
+    result = {
+        "input": name,
+        "shape": list(image.shape),
+        "dtype": str(image.dtype),
+        "n_levels": codebook.n_levels,
+        "strategy": strategy,
+        "levels": codebook.levels.tolist(),
+        "mse": metrics.mse(image, recon),
+        "psnr": metrics.psnr(image, recon) if image.dtype.kind in "ui" else None,
+        "output": info["path"],
+        "bytes": info["bytes"],
+    }
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    psnr = f", PSNR {result['psnr']:.2f} dB (peak {metrics.peak(image):g})" if result["psnr"] is not None else ""
+    _note(
+        f"{name}: {'x'.join(map(str, image.shape))} {image.dtype} -> {codebook.n_levels} levels "
+        f"({strategy}), MSE {result['mse']:.2f}{psnr}; wrote {info['path']} "
+        f"({info['bytes']:,} bytes, {info['description']})",
+        quiet,
+    )
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input")
+@_levels_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON list of objects with keys strategy, n_levels, mse, psnr, ssim, "
+                   "seconds, packed_bytes.")
+@click.option("--no-reference", is_flag=True, help="Leave out scikit-learn's KBinsDiscretizer row.")
+def compare(input, n_levels, as_json, no_reference):
+    """Compare every strategy on INPUT at N levels.
+
+    One row per strategy (uniform, quantile, kmeans, optimal) and scikit-learn's
+    KBinsDiscretizer kmeans (the Vector Quantization Example's choice) as the
+    reference: MSE, PSNR, SSIM, the bytes of the codes as float64 (what
+    KBinsDiscretizer returns), as uint8/uint16, and packed at ceil(log2 N) bits,
+    and the fit+encode time (best of 3).
+    """
+    from .compare import compare as run_compare
+
+    name, image = _load(input)
+    rows = run_compare(image, n_levels, reference=not no_reference)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{name}: {'x'.join(map(str, image.shape))} {image.dtype}, {n_levels} levels")
+    for header in ("strategy", "levels", "MSE", "PSNR dB", "SSIM", "float64 B", "codes B", "packed B", "seconds"):
+        table.add_column(header, justify="left" if header == "strategy" else "right")
+    for row in rows:
+        table.add_row(
+            row.strategy, str(row.n_levels), f"{row.mse:.2f}", f"{row.psnr:.2f}", f"{row.ssim:.4f}",
+            f"{row.float64_bytes:,}", f"{row.code_bytes:,} ({row.code_dtype})", f"{row.packed_bytes:,}",
+            f"{row.seconds:.5f}",
+        )
+    Console(width=140).print(table)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input", required=False)
+@click.option("-o", "--output", "outdir", default="demo-output", show_default=True, metavar="DIR",
+              help="Folder for the figures.")
+@click.option("-k", "--levels", "n_levels", type=click.IntRange(2, 256), default=8, show_default=True,
+              help="Number of gray levels.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite figures already in DIR.")
+def demo(input, outdir, n_levels, force):
+    """Scikit-learn's Vector Quantization Example end to end, then the fix.
+
+    Prints the seed's facts (shape, dtype, bytes, KBinsDiscretizer's bin centers,
+    the float64 memory surprise), then vqimage's optimal levels, their error
+    beside every strategy, the codes as uint8 and packed at 3 bits, and the true
+    compression ratio. Writes the seed's figures and a comparison to DIR.
+    INPUT defaults to face (camera when face cannot be loaded offline).
+    """
+    from .report.seed import run_demo
+
+    run_demo(input, outdir, n_levels=n_levels, force=force, echo=click.echo)
+
+
+@cli.command()
+def images():
+    """List the built-in image names."""
+    from .io import BUILTINS
+
+    click.echo("\n".join(BUILTINS))
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit code instead of exiting."""
+    try:
+        cli.main(args=argv, prog_name="vqimage", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("vqimage: aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("vqimage: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # one line, never a traceback (VQIMAGE_DEBUG=1 shows it)
+        if os.environ.get("VQIMAGE_DEBUG"):
+            raise
+        message = str(exc) or type(exc).__name__
+        click.echo(f"vqimage: error: {message}", err=True)
+        return 1
+    return 0
+
+
+def run():  # console-script entry point
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Figures and the seed demo (matplotlib is imported only when used)."""
