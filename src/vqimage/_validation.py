@@ -89,10 +89,17 @@ def check_param(name: str, value, *constraints, caller: str):
             return value
     allowed = " or ".join("None" if c is None else str(c) for c in constraints)
     message = f"The {name!r} parameter of {caller} must be {allowed}. Got {value!r} instead."
-    numeric_expected = any(isinstance(c, Interval) for c in constraints)
-    if numeric_expected and not isinstance(value, numbers.Real):
+    if any(isinstance(c, Interval) and not _is_kind(value, c.kind) for c in constraints) and not any(
+        isinstance(c, Options) and c.accepts(value) for c in constraints
+    ):
         raise TypeError(message)
     raise ValueError(message)
+
+
+def _is_kind(value, kind) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return False
+    return isinstance(value, numbers.Integral if kind is int else numbers.Real)
 
 
 def check_image(image, *, caller: str, name: str = "image") -> np.ndarray:

@@ -160,7 +160,11 @@ def histogram(image, *, weights=None, bins=None, data_range=None) -> Histogram:
     >>> h.counts
     array([250., 250., 250., 251.])
     """
-    caller = "histogram"
+    return _histogram(image, weights=weights, bins=bins, data_range=data_range, caller="histogram")
+
+
+def _histogram(image, *, weights, bins, data_range, caller) -> Histogram:
+    """:func:`histogram`, with errors naming the public function that was called."""
     image = check_image(image, caller=caller)
     w = check_weights(weights, image.shape, caller=caller)
     check_param("bins", bins, None, Interval(int, 1, 1 << 26), caller=caller)

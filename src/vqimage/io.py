@@ -146,7 +146,7 @@ def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>") -> np
     if image.dtype.kind == "b":
         image = image.astype(np.uint8) * 255
     if image.dtype.kind not in "uif" or image.size == 0:
-        raise VQError(f"{name}: unsupported image data (dtype {image.dtype}, shape {image.shape}).")
+        raise VQError(f"{name}: not a readable image (no pixels, or dtype {image.dtype}).")
     if image.dtype.byteorder == ">":
         image = image.astype(image.dtype.newbyteorder("="))
     return to_gray(image) if gray else image

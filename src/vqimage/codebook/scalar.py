@@ -45,7 +45,7 @@ import warnings
 import numpy as np
 
 from .._validation import Interval, Options, check_param
-from ..histogram import Histogram, histogram
+from ..histogram import Histogram, _histogram
 from ._codebook import RECONSTRUCTIONS, STRATEGIES, Codebook
 
 __all__ = ["fit", "from_edges", "FitWarning"]
@@ -189,7 +189,7 @@ def _as_histogram(image, *, weights, bins, data_range, caller) -> Histogram:
                 "pass them to vqimage.histogram() when making the histogram."
             )
         return image
-    return histogram(image, weights=weights, bins=bins, data_range=data_range if bins else None)
+    return _histogram(image, weights=weights, bins=bins, data_range=data_range if bins else None, caller=caller)
 
 
 def _quantile_thresholds(hist: Histogram, k: int, method: str) -> np.ndarray:

@@ -1,0 +1,165 @@
+"""The vqimage command, called through main(argv) -> exit code."""
+
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import vqimage
+from vqimage.cli import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_quantize_png_is_the_optimal_reconstruction(tmp_path, capsys, camera):
+    out = tmp_path / "camera8.png"
+    code, _, err = run(["quantize", "camera", "-k", "8", "-o", str(out)], capsys)
+    assert code == 0
+    assert "camera: 512x512 uint8 -> 8 levels (optimal)" in err and "4-bit palette PNG" in err
+    cb = vqimage.fit(camera, 8)
+    with Image.open(out) as img:
+        assert img.mode == "P"
+        np.testing.assert_array_equal(np.asarray(img.convert("L")), cb.decode(cb.encode(camera)))
+
+
+def test_quantize_npy_tif_json_and_strategy(tmp_path, capsys, camera):
+    code, out, _ = run(["quantize", "camera", "-k", "4", "-s", "kmeans", "-o", str(tmp_path / "c.npy"), "--json"], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert result["n_levels"] == 4 and result["strategy"] == "kmeans" and result["bytes"] > 0
+    cb = vqimage.fit(camera, 4, strategy="kmeans")
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), cb.encode(camera))
+    assert run(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "c.tif"), "-q"], capsys) == (0, "", "")
+
+
+def test_never_overwrites_without_force(tmp_path, capsys):
+    out = tmp_path / "x.png"
+    out.write_bytes(b"precious")
+    code, _, err = run(["quantize", "camera", "-k", "4", "-o", str(out)], capsys)
+    assert code == 1 and err.strip() == f"vqimage: error: {out} exists; use --force to overwrite it."
+    assert out.read_bytes() == b"precious"
+    assert run(["quantize", "camera", "-k", "4", "-o", str(out), "--force"], capsys)[0] == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_stdin_and_stdout(monkeypatch, capsysbinary, camera):
+    buffer = io.BytesIO()
+    Image.fromarray(camera).save(buffer, format="PNG")
+    monkeypatch.setattr(sys, "stdin", type("In", (), {"buffer": io.BytesIO(buffer.getvalue())})())
+    code = main(["quantize", "-", "-k", "2", "-o", "-", "--format", "npy", "-q"])
+    out, _ = capsysbinary.readouterr()
+    assert code == 0
+    np.testing.assert_array_equal(np.load(io.BytesIO(out)), vqimage.fit(camera, 2).encode(camera))
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["quantize", "camera", "-k", "1", "-o", "x.png"], 2, "Invalid value for '-k' / '--levels': 1 is not in the range 2<=x<=65536"),
+        (["quantize", "camera", "-k", "70000", "-o", "x.png"], 2, "not in the range"),
+        (["quantize", "camera", "-o", "x.png"], 2, "Missing option '-k' / '--levels'"),
+        (["quantize", "no_such_image", "-k", "4", "-o", "x.png"], 1, "vqimage: error: Unknown image 'no_such_image'"),
+        (["quantize", "missing.png", "-k", "4", "-o", "x.png"], 1, "vqimage: error: missing.png: no such file."),
+        (["quantize", "camera", "-k", "4", "-o", "x.gif"], 2, "Cannot tell the output format from 'x.gif'"),
+        (["quantize", "camera", "-k", "4", "-o", "-"], 2, "needs --format"),
+        (["quantize", "camera", "-k", "4", "-s", "best", "-o", "x.png"], 2, "Invalid value for '-s' / '--strategy'"),
+        (["compare", "camera"], 2, "Missing option '-k'"),
+        (["bogus"], 2, "No such command 'bogus'"),
+    ],
+)
+def test_bad_input_is_one_line_and_an_exit_code(tmp_path, monkeypatch, capsys, argv, code, message):
+    monkeypatch.chdir(tmp_path)
+    got, out, err = run(argv, capsys)
+    assert got == code
+    assert message in err
+    assert "Traceback" not in err and out == ""
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_not_an_image_file(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    code, _, err = run(["quantize", str(bad), "-k", "4", "-o", str(tmp_path / "o.png")], capsys)
+    assert code == 1 and err.count("\n") == 1 and "not a readable image" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_float_tiff_to_png_fails_cleanly(tmp_path, capsys):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "f.tif", np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8))
+    code, _, err = run(["quantize", str(tmp_path / "f.tif"), "-k", "4", "-o", str(tmp_path / "o.png")], capsys)
+    assert code == 1 and "Write .tif or .npy instead" in err
+    assert not (tmp_path / "o.png").exists()
+    assert run(["quantize", str(tmp_path / "f.tif"), "-k", "4", "-o", str(tmp_path / "o.tif")], capsys)[0] == 0
+
+
+def test_warning_for_fewer_levels(tmp_path, capsys):
+    Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8)).save(tmp_path / "two.png")
+    code, _, err = run(["quantize", str(tmp_path / "two.png"), "-k", "8", "-o", str(tmp_path / "o.png")], capsys)
+    assert code == 0 and "warning: The data has only 2 distinct value(s)" in err
+
+
+def test_compare_json(capsys):
+    code, out, _ = run(["compare", "camera", "-k", "8", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["strategy"] for r in rows] == ["uniform", "quantile", "kmeans", "optimal", "sklearn-kmeans"]
+    for row in rows:
+        assert set(row) == {"strategy", "n_levels", "mse", "psnr", "ssim", "seconds", "packed_bytes"}
+        assert row["packed_bytes"] == 512 * 512 * 3 // 8
+    optimal = next(r for r in rows if r["strategy"] == "optimal")
+    assert all(optimal["mse"] <= r["mse"] + 1e-9 for r in rows)
+
+
+def test_compare_table(capsys):
+    code, out, _ = run(["compare", "camera", "-k", "4", "--no-reference"], capsys)
+    assert code == 0 and "optimal" in out and "sklearn" not in out and "65,536" in out
+
+
+def test_demo_on_camera_writes_the_figures(tmp_path, capsys):
+    code, out, _ = run(["demo", "camera", "-o", str(tmp_path / "d")], capsys)
+    assert code == 0
+    assert "The number of bytes taken in RAM is 262144" in out
+    assert "Type of the compressed image: float64" in out
+    assert "codes packed at 3 bits per pixel (vqimage.pack): 98304 bytes (0.375 of the original)" in out
+    figures = sorted(p.name for p in (tmp_path / "d").iterdir())
+    assert figures == [
+        "01_original.png", "02_uniform.png", "03_uniform_centers.png", "04_kmeans.png",
+        "05_kmeans_centers.png", "06_optimal.png", "07_optimal_levels.png", "08_comparison.png",
+    ]
+    code, _, err = run(["demo", "camera", "-o", str(tmp_path / "d")], capsys)
+    assert code == 1 and "exists; use --force" in err
+    assert run(["demo", "camera", "-o", str(tmp_path / "d"), "--force"], capsys)[0] == 0
+
+
+def test_demo_on_face_prints_the_seed_and_the_fix(tmp_path, capsys, face):
+    code, out, _ = run(["demo", "-o", str(tmp_path)], capsys)
+    assert code == 0
+    assert "on 'face'" in out and "The dimension of the image is (768, 1024)" in out
+    assert "The number of bytes taken in RAM is 6291456" in out and "Compression ratio: 8.0" in out
+    assert "levels start at gray values: [38, 68, 93, 117, 141, 166, 193]" in out
+    assert "MSE 63.32 with float levels, 63.41 with levels rounded to uint8" in out
+    assert "294912 bytes (0.375 of the original)" in out and "true compression ratio: 2.67:1" in out
+
+
+def test_demo_falls_back_to_camera_when_face_is_unavailable(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(vqimage.io, "face_cache_path", lambda: tmp_path / "none" / "face.dat")
+    code, out, _ = run(["demo", "-o", str(tmp_path / "d")], capsys)
+    assert code == 0
+    assert out.splitlines()[0].startswith("note: face is not in scipy's cache")
+    assert "Using 'camera' instead." in out and "on 'camera'" in out
+
+
+def test_version_and_images(capsys):
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and vqimage.__version__ in out
+    code, out, _ = run(["images"], capsys)
+    assert code == 0 and out.split() == list(vqimage.BUILTINS)

@@ -1,0 +1,131 @@
+"""Reading images: formats by content, 8/16-bit, gray conversion, built-ins, bad files."""
+
+import io
+
+import imagecodecs
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+import vqimage
+from vqimage import VQError
+from vqimage.io import BUILTINS, FaceUnavailable, decode_image, load_image, to_gray, write_atomic
+
+RNG = np.random.default_rng(0)
+GRAY8 = RNG.integers(0, 256, (20, 30), dtype=np.uint8)
+GRAY16 = RNG.integers(0, 65536, (20, 30), dtype=np.uint16)
+RGB8 = RNG.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+RGB16 = RNG.integers(0, 65536, (20, 30, 3), dtype=np.uint16)
+
+
+def pillow_bytes(array, fmt, **kwargs):
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format=fmt, **kwargs)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (imagecodecs.png_encode(GRAY8), GRAY8),
+        (imagecodecs.png_encode(GRAY16), GRAY16),
+        (imagecodecs.png_encode(RGB16), to_gray(RGB16)),
+        (pillow_bytes(GRAY8, "PPM"), GRAY8),  # PGM
+        (pillow_bytes(RGB8, "PPM"), to_gray(RGB8)),
+        (pillow_bytes(GRAY8, "BMP"), GRAY8),
+    ],
+    ids=["png8", "png16", "png16-rgb", "pgm", "ppm", "bmp"],
+)
+def test_lossless_formats_read_exactly(tmp_path, data, expected):
+    path = tmp_path / "image.bin"  # the extension does not matter: content decides
+    path.write_bytes(data)
+    image = load_image(path)
+    assert image.dtype == expected.dtype
+    np.testing.assert_array_equal(image, expected)
+
+
+def test_tiff_any_dtype_and_16_bit_pgm(tmp_path):
+    for array in (GRAY16, GRAY16.astype(np.float32) / 7, GRAY16.astype(np.int32) - 30000):
+        tifffile.imwrite(tmp_path / "a.tif", array)
+        np.testing.assert_array_equal(load_image(tmp_path / "a.tif"), array)
+    pgm = b"P5\n30 20\n65535\n" + GRAY16.astype(">u2").tobytes()
+    (tmp_path / "a.pgm").write_bytes(pgm)
+    loaded = load_image(tmp_path / "a.pgm")
+    np.testing.assert_array_equal(loaded.astype(np.uint16), GRAY16)
+
+
+def test_jpeg_and_color_kept_with_gray_false(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(pillow_bytes(RGB8, "JPEG", quality=95))
+    color = load_image(tmp_path / "a.jpg", gray=False)
+    assert color.shape == (20, 30, 3) and color.dtype == np.uint8
+    np.testing.assert_array_equal(load_image(tmp_path / "a.jpg"), to_gray(color))
+
+
+def test_bt601_luma():
+    assert to_gray(np.array([[[255, 255, 255], [0, 0, 255]]], np.uint8)).tolist() == [[255, 29]]
+    assert to_gray(np.array([[[65535, 0, 0]]], np.uint16)).tolist() == [[19595]]
+    rgba = np.dstack([RGB8, np.zeros((20, 30), np.uint8)])
+    np.testing.assert_array_equal(to_gray(rgba), to_gray(RGB8))  # alpha ignored
+
+
+def test_builtins():
+    assert load_image("camera").shape == (512, 512)
+    assert load_image("astronaut").shape == (512, 512)
+    assert load_image("astronaut", gray=False).shape == (512, 512, 3)
+    assert "face" in BUILTINS and "coffee" in BUILTINS
+
+
+def test_face_is_the_seed_image(face):
+    assert face.shape == (768, 1024) and face.dtype == np.uint8
+    assert (face.min(), face.max()) == (0, 250)
+
+
+def test_face_offline_without_cache_fails_cleanly(monkeypatch, tmp_path):
+    monkeypatch.setattr(vqimage.io, "face_cache_path", lambda: tmp_path / "missing" / "face.dat")
+    with pytest.raises(FaceUnavailable, match="downloads are disabled"):
+        load_image("face")
+
+
+@pytest.mark.parametrize(
+    ("source", "error", "match"),
+    [
+        ("no_such_image", ValueError, r"Unknown image 'no_such_image': not a file, and not a built-in \(built-ins: face"),
+        ("missing.png", FileNotFoundError, r"missing.png: no such file"),
+    ],
+)
+def test_bad_sources(source, error, match):
+    with pytest.raises(error, match=match):
+        load_image(source)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello, not an image", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, b"II*\x00garbage", b"\xff\xd8\xff\xe0trunc"],
+    ids=["empty", "text", "png-truncated", "tiff-garbage", "jpeg-truncated"],
+)
+def test_non_images_raise_vqerror(tmp_path, data):
+    path = tmp_path / "bad.png"
+    path.write_bytes(data)
+    with pytest.raises(VQError, match="bad.png: (empty file|not a readable image)"):
+        load_image(path)
+
+
+def test_directory_is_not_an_image(tmp_path):
+    with pytest.raises(VQError, match="not a regular file"):
+        load_image(tmp_path)
+
+
+def test_write_atomic(tmp_path):
+    target = tmp_path / "out.bin"
+    write_atomic(target, b"one")
+    with pytest.raises(FileExistsError, match="exists; use --force"):
+        write_atomic(target, b"two")
+    assert target.read_bytes() == b"one"
+    write_atomic(target, b"two", force=True)
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temporary left behind
+
+
+def test_decode_image_from_bytes():
+    np.testing.assert_array_equal(decode_image(imagecodecs.png_encode(GRAY8)), GRAY8)

@@ -1,0 +1,46 @@
+"""Metrics: known values, explicit peaks, errors."""
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from vqimage import metrics
+
+
+def test_known_values():
+    a = np.array([[0, 10], [20, 30]], np.uint8)
+    b = np.array([[1, 10], [18, 30]], np.uint8)  # no uint8 wrap-around: differences in float
+    assert metrics.mse(a, b) == 1.25
+    assert metrics.max_error(a, b) == 2.0
+    assert metrics.psnr(a, b) == pytest.approx(10 * np.log10(255**2 / 1.25))
+    assert metrics.psnr(a, a) == float("inf")
+    assert metrics.psnr(a.astype(np.uint16), b.astype(np.uint16)) == pytest.approx(10 * np.log10(65535**2 / 1.25))
+    assert metrics.psnr(a / 255, b / 255, data_range=1.0) == pytest.approx(metrics.psnr(a, b))
+
+
+def test_ssim_is_scikit_image(camera):
+    noisy = np.clip(camera + np.random.default_rng(0).normal(0, 10, camera.shape), 0, 255).astype(np.uint8)
+    expected = structural_similarity(camera.astype(float), noisy.astype(float), data_range=255)
+    assert metrics.ssim(camera, noisy) == pytest.approx(expected)
+    assert metrics.ssim(camera, camera) == pytest.approx(1.0)
+    assert 0 < metrics.ssim(camera[:3, :5], noisy[:3, :5]) <= 1  # smaller than the 7x7 window
+    assert metrics.ssim(camera[:1, :5], camera[:1, :5]) == pytest.approx(1.0)
+
+
+def test_bits_and_entropy():
+    assert metrics.bits_per_pixel(294_912, (768, 1024)) == 3.0
+    assert metrics.entropy(np.zeros(10, np.uint8)) == 0.0
+    assert metrics.entropy(np.array([0, 0, 1, 1, 2, 2, 3, 3])) == 2.0
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"Float images \(float64\) have no natural peak value: pass data_range"):
+        metrics.psnr(np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.mse(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="'data_range' parameter must be a positive"):
+        metrics.psnr(np.zeros(3), np.ones(3), data_range=0)
+    with pytest.raises(TypeError, match="codes must be integers"):
+        metrics.entropy(np.zeros(3))
+    with pytest.raises(ValueError, match="has no pixels"):
+        metrics.bits_per_pixel(1, (0, 3))
