@@ -91,7 +91,7 @@ class Histogram:
         return float(np.dot(self.values, self.counts) / self.total)
 
     def __add__(self, other: Histogram) -> Histogram:
-        if other == 0:  # lets sum([h1, h2, ...]) start from 0
+        if isinstance(other, int) and other == 0:  # lets sum([h1, h2, ...]) start from 0
             return self
         if not isinstance(other, Histogram):
             return NotImplemented

@@ -206,6 +206,11 @@ def _builtin(name: str, gray: bool) -> np.ndarray:
             from scipy.datasets import face
         except ImportError as exc:  # pragma: no cover - scipy and pooch are dependencies
             raise FaceUnavailable(f"face needs scipy.datasets and pooch: {exc}") from None
+        import pooch
+
+        logger = pooch.get_logger()
+        level = logger.level
+        logger.setLevel("WARNING")  # the error below says it all, in one line
         try:
             return face(gray=gray)
         except Exception as exc:  # pooch/requests errors when offline
@@ -213,6 +218,8 @@ def _builtin(name: str, gray: bool) -> np.ndarray:
                 f"face is not in scipy's cache ({cached}) and could not be downloaded "
                 f"({type(exc).__name__}); run once with network access."
             ) from None
+        finally:
+            logger.setLevel(level)
     import skimage.data
 
     image = np.asarray(getattr(skimage.data, name)())

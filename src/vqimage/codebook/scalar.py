@@ -201,8 +201,9 @@ def _quantile_thresholds(hist: Histogram, k: int, method: str) -> np.ndarray:
     thresholds = hist.values[index]
     if method == "averaged_inverted_cdf":
         # A target hit exactly (up to rounding) lies between two values: average them.
-        hit = np.isclose(cum[index], targets, rtol=1e-12, atol=0) & (index + 1 < hist.n_values)
-        thresholds = np.where(hit, (hist.values[index] + hist.values[np.minimum(index + 1, hist.n_values - 1)]) / 2, thresholds)
+        following = hist.values[np.minimum(index + 1, hist.n_values - 1)]
+        hit = np.isclose(cum[index], targets, rtol=1e-12, atol=0)
+        thresholds = np.where(hit, (thresholds + following) / 2, thresholds)
     return thresholds
 
 
