@@ -4,6 +4,15 @@
 """
 
 from ._codebook import RECONSTRUCTIONS, STRATEGIES, Codebook, code_dtype
-from .scalar import FitWarning, fit, from_edges
+from .scalar import QUANTILE_METHODS, FitWarning, fit, from_edges
 
-__all__ = ["RECONSTRUCTIONS", "STRATEGIES", "Codebook", "FitWarning", "code_dtype", "fit", "from_edges"]
+__all__ = [
+    "QUANTILE_METHODS",
+    "RECONSTRUCTIONS",
+    "STRATEGIES",
+    "Codebook",
+    "FitWarning",
+    "code_dtype",
+    "fit",
+    "from_edges",
+]
