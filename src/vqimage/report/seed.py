@@ -82,7 +82,8 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
             figures.rendering_and_histogram(
                 codes,
                 title=f"{name} compressed using {int(n_levels - 1).bit_length()} bits and a {strategy} strategy",
-                hist_title="Sub-sampled distribution of the pixel values",
+                hist_title=("Sub-sampled distribution" if strategy == "uniform" else "Distribution")
+                + " of the pixel values",  # the seed's titles
             ),
             f"0{number}_{strategy}.png",
         )
