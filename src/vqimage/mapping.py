@@ -1,10 +1,11 @@
 """Stage 3: image -> codes (a table look-up or a search), codes -> image.
 
-Integer images of 8 or 16 bits are encoded through a look-up table with one
-entry per possible value (256 or 65,536 entries, built once per codebook and
-dtype); wider integers and floats through a binary search of the codebook's
-thresholds. Codes come in the smallest unsigned dtype: uint8 up to 256 levels,
-uint16 above.
+Integer images of 8 or 16 bits are encoded by counting the thresholds each
+pixel reaches (unsigned, up to 16 levels: vectorised comparisons) or through a
+look-up table with one entry per possible value (256 or 65,536 entries); the
+tables are built once per codebook and dtype. Wider integers and floats go
+through a binary search of the codebook's thresholds. Codes come in the
+smallest unsigned dtype: uint8 up to 256 levels, uint16 above.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def encode(image, codebook: Codebook) -> np.ndarray:
     """
     image = check_image(image, caller="encode")
     _check_codebook(codebook, "encode")
+    if image.dtype.kind == "u" and image.dtype.itemsize <= 2 and codebook.n_levels <= 16:
+        from ._kernels import encode_by_comparison
+
+        above, base = _comparison_table(codebook, image.dtype)
+        return encode_by_comparison(image, above, base)
     if image.dtype.kind in "ui" and image.dtype.itemsize <= 2:
         from ._kernels import apply_lut
 
@@ -117,3 +123,23 @@ def _encode_lut(codebook: Codebook, dtype: np.dtype) -> np.ndarray:
         lut = np.searchsorted(codebook.thresholds, every, side="right").astype(codebook.code_dtype)
         codebook._luts[key] = lut
     return lut
+
+
+def _comparison_table(codebook: Codebook, dtype: np.dtype) -> tuple[np.ndarray, int]:
+    """``(above, base)`` with ``code(x) = base + #{j : x > above[j]}`` for every ``x`` of ``dtype``.
+
+    For integers ``x >= t`` is ``x > ceil(t) - 1``. Thresholds every value
+    reaches go into ``base``; ``above`` is padded to 7 or 15 entries with the
+    dtype's maximum, which no value exceeds.
+    """
+    key = "compare" + dtype.str
+    table = codebook._luts.get(key)
+    if table is None:
+        top = np.iinfo(dtype).max
+        above = np.ceil(codebook.thresholds) - 1
+        base = int(np.count_nonzero(above < 0))
+        above = np.minimum(above[above >= 0], top)
+        padded = np.full(7 if codebook.n_levels <= 8 else 15, top, dtype=dtype)
+        padded[: above.size] = above
+        table = codebook._luts[key] = (padded, base)
+    return table

@@ -15,14 +15,9 @@ import math
 import numpy as np
 
 from .._validation import Interval, VQError, check_param
+from ..codebook import code_dtype
 
 __all__ = ["pack", "unpack", "packed_size", "bits_per_code"]
-
-# Codes are expanded to one byte per bit in chunks of this many codes (a
-# multiple of 8, so every chunk ends on a byte boundary): memory stays
-# bounded at ~16 bytes per code of the chunk whatever the image size.
-_CHUNK = 1 << 20
-
 
 def bits_per_code(n_levels: int) -> int:
     """``ceil(log2(n_levels))``: 0 for a single level, 3 for 8, 16 for 65,536."""
@@ -74,13 +69,9 @@ def pack(codes, n_levels: int) -> bytes:
         return flat.astype(np.uint8).tobytes()
     if bits == 16:
         return flat.astype(">u2").tobytes()
-    shifts = np.arange(bits - 1, -1, -1, dtype=np.uint16)
-    parts = []
-    for start in range(0, flat.size, _CHUNK):
-        chunk = flat[start : start + _CHUNK].astype(np.uint16)
-        bitplanes = ((chunk[:, None] >> shifts) & 1).astype(np.uint8)
-        parts.append(np.packbits(bitplanes.reshape(-1)))
-    return b"".join(p.tobytes() for p in parts)
+    from .._kernels import pack_bits
+
+    return pack_bits(flat.astype(code_dtype(n_levels), copy=False), bits, packed_size(flat.size, n_levels)).tobytes()
 
 
 def unpack(data, n_levels: int, shape) -> np.ndarray:
@@ -106,7 +97,7 @@ def unpack(data, n_levels: int, shape) -> np.ndarray:
         raise VQError(
             f"Packed data has {buffer.size} bytes; {size} codes of {bits} bits need exactly {expected}."
         )
-    out_dtype = np.uint8 if n_levels <= 256 else np.uint16
+    out_dtype = code_dtype(n_levels)
     if bits == 0:
         return np.zeros(shape, out_dtype)
     if bits == 8:
@@ -114,16 +105,11 @@ def unpack(data, n_levels: int, shape) -> np.ndarray:
     elif bits == 16:
         codes = buffer.view(">u2").astype(np.uint16)
     else:
-        weights = (1 << np.arange(bits - 1, -1, -1)).astype(np.uint16)
-        codes = np.empty(size, out_dtype)
-        step = _CHUNK * bits // 8
-        for index, start in enumerate(range(0, buffer.size, step)):
-            chunk_bits = np.unpackbits(buffer[start : start + step])
-            n = min(_CHUNK, size - index * _CHUNK)
-            planes = chunk_bits[: n * bits].reshape(n, bits)
-            codes[index * _CHUNK : index * _CHUNK + n] = planes @ weights
-            if index * _CHUNK + n == size and chunk_bits[n * bits :].any():
-                raise VQError("Packed data has non-zero padding bits after the last code.")
+        from .._kernels import unpack_bits
+
+        codes, padding = unpack_bits(buffer, bits, size, out_dtype)
+        if padding:
+            raise VQError("Packed data has non-zero padding bits after the last code.")
     if codes.size and int(codes.max()) >= n_levels:
         raise VQError(f"Packed data holds code {int(codes.max())} >= n_levels={n_levels}.")
-    return codes.astype(out_dtype, copy=False).reshape(shape)
+    return codes.reshape(shape)
