@@ -7,7 +7,7 @@ first widens the uint8/uint16 indices to intp:
 =================================  ==========  ===========================
 pass                               numpy        numba
 =================================  ==========  ===========================
-count 768x1024 uint8               0.88 ms     0.25 ms
+count 768x1024 uint8               0.88 ms     0.25 ms, 0.19 ms on 2 threads
 encode 768x1024 uint8, 8 levels    0.58 ms     0.25 ms table, 0.04 ms compare
 encode 2048x3072 uint16 (table)    11.4 ms     2.3 ms
 pack 768x1024 codes at 3 bits      6.4 ms      0.7 ms
@@ -32,23 +32,29 @@ import numpy as np
 __all__ = ["count_values", "apply_lut", "encode_by_comparison", "pack_bits", "unpack_bits"]
 
 
-@numba.njit(cache=True, nogil=True)
-def _count(a, nbins):
-    # Four sub-histograms break the store-to-load dependency on runs of equal
-    # values (flat image regions), which otherwise serialise the loop.
-    c = np.zeros((4, nbins), np.int64)
-    n = a.size
-    n4 = n - n % 4
-    for i in range(0, n4, 4):
-        c[0, a[i]] += 1
-        c[1, a[i + 1]] += 1
-        c[2, a[i + 2]] += 1
-        c[3, a[i + 3]] += 1
-    for i in range(n4, n):
-        c[0, a[i]] += 1
-    out = np.empty(nbins, np.int64)
-    for j in range(nbins):
-        out[j] = c[0, j] + c[1, j] + c[2, j] + c[3, j]
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _count(a, nbins, parts):
+    # One slice per thread; in each, four sub-histograms break the
+    # store-to-load dependency on runs of equal values (flat image regions),
+    # which otherwise serialise the loop.
+    c = np.zeros((4 * parts, nbins), np.int64)
+    step = (a.size // parts) // 4 * 4
+    for part in numba.prange(parts):
+        lo = part * step
+        hi = a.size if part == parts - 1 else lo + step
+        end4 = hi - (hi - lo) % 4
+        row = 4 * part
+        for i in range(lo, end4, 4):
+            c[row, a[i]] += 1
+            c[row + 1, a[i + 1]] += 1
+            c[row + 2, a[i + 2]] += 1
+            c[row + 3, a[i + 3]] += 1
+        for i in range(end4, hi):
+            c[row, a[i]] += 1
+    out = np.zeros(nbins, np.int64)
+    for r in range(4 * parts):
+        for j in range(nbins):
+            out[j] += c[r, j]
     return out
 
 
@@ -58,9 +64,14 @@ def _lut(a, lut, out):
         out[i] = lut[a[i]]
 
 
+# Below this many values a second thread costs more than it saves.
+_PARALLEL_MIN = 1 << 18
+
+
 def count_values(flat: np.ndarray, nbins: int) -> np.ndarray:
     """Counts of each value of a 1-D uint8/uint16 array (``np.bincount``)."""
-    return _count(np.ascontiguousarray(flat), nbins)
+    parts = numba.get_num_threads() if flat.size >= _PARALLEL_MIN else 1
+    return _count(np.ascontiguousarray(flat), nbins, parts)
 
 
 def apply_lut(image: np.ndarray, lut: np.ndarray) -> np.ndarray:

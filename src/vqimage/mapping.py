@@ -10,6 +10,8 @@ smallest unsigned dtype: uint8 up to 256 levels, uint16 above.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._validation import check_image
@@ -134,12 +136,11 @@ def _comparison_table(codebook: Codebook, dtype: np.dtype) -> tuple[np.ndarray, 
     """
     key = "compare" + dtype.str
     table = codebook._luts.get(key)
-    if table is None:
-        top = np.iinfo(dtype).max
-        above = np.ceil(codebook.thresholds) - 1
-        base = int(np.count_nonzero(above < 0))
-        above = np.minimum(above[above >= 0], top)
-        padded = np.full(7 if codebook.n_levels <= 8 else 15, top, dtype=dtype)
-        padded[: above.size] = above
-        table = codebook._luts[key] = (padded, base)
+    if table is None:  # at most 15 thresholds: plain Python beats numpy's call overhead
+        top = int(np.iinfo(dtype).max)
+        above = [math.ceil(t) - 1 for t in codebook.thresholds.tolist()]
+        base = sum(a < 0 for a in above)
+        above = [min(a, top) for a in above if a >= 0]
+        width = 7 if codebook.n_levels <= 8 else 15
+        table = codebook._luts[key] = (np.array(above + [top] * (width - len(above)), dtype), base)
     return table

@@ -74,7 +74,7 @@ class Codebook:
             )
         if not (np.isfinite(levels).all() and np.isfinite(edges).all()):
             raise ValueError("Codebook levels and edges must be finite.")
-        if (np.diff(edges) < 0).any():
+        if (edges[1:] < edges[:-1]).any():
             raise ValueError("Codebook edges must be non-decreasing.")
         levels.flags.writeable = False
         edges.flags.writeable = False

@@ -254,9 +254,8 @@ def _optimal_centroids(hist: Histogram, k: int) -> np.ndarray:
     from ._dp import optimal_partition
 
     starts, _ = optimal_partition(hist.values, hist.counts, k)
-    codes = np.repeat(np.arange(k), np.diff(np.append(starts, n)))
-    weight = np.bincount(codes, hist.counts, minlength=k)
-    return np.bincount(codes, hist.counts * hist.values, minlength=k) / weight
+    weight = np.add.reduceat(hist.counts, starts)
+    return np.add.reduceat(hist.counts * hist.values, starts) / weight
 
 
 def _build(hist, thresholds, low, high, strategy, reconstruction, *, drop_empty=False) -> Codebook:
