@@ -274,6 +274,14 @@ def test_config_round_trip_and_json():
         Codebook.from_config(bad)
 
 
+def test_uniform_with_an_explicit_range():
+    image = np.array([10, 20, 30, 250], dtype=np.uint8)
+    cb = vqimage.fit(image, 4, strategy="uniform", data_range=(0, 256), reconstruction="midpoint")
+    assert cb.edges.tolist() == [0, 64, 128, 192, 256]
+    assert cb.levels.tolist() == [32, 96, 160, 224]
+    assert cb.encode(image).tolist() == [0, 0, 0, 3]
+
+
 def test_from_edges():
     cb = from_edges(np.array([1, 2, 3, 9], np.uint8), [0, 5, 10], reconstruction="midpoint")
     assert cb.levels.tolist() == [2.5, 7.5] and cb.strategy == "edges"
@@ -295,7 +303,8 @@ def test_from_edges():
         ({"weights": np.ones(3)}, ValueError, r"must have the image's shape \(2, 2\)"),
         ({"weights": -np.ones((2, 2))}, ValueError, r"'weights' parameter of fit must be >= 0"),
         ({"weights": np.zeros((2, 2))}, ValueError, r"all zeros"),
-        ({"data_range": (1, 0), "strategy": "uniform", "bins": 4}, ValueError, r"'data_range' parameter"),
+        ({"data_range": (1, 0), "strategy": "uniform"}, ValueError, r"'data_range' parameter of fit must be a pair"),
+        ({"data_range": "0-1", "strategy": "uniform"}, ValueError, r"'data_range' parameter of fit must be a pair"),
     ],
 )
 def test_fit_parameter_errors(kwargs, error, match):

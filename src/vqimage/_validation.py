@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["VQError", "Interval", "Options", "check_param", "check_image", "check_weights"]
+__all__ = ["VQError", "Interval", "Options", "check_param", "check_image", "check_range", "check_weights"]
 
 
 class VQError(ValueError):
@@ -148,3 +148,19 @@ def check_weights(weights, shape: tuple, *, caller: str) -> np.ndarray | None:
     if not w.any():
         raise ValueError(f"The 'weights' parameter of {caller} is all zeros: nothing to fit.")
     return w
+
+
+def check_range(data_range, *, caller: str) -> tuple[float, float]:
+    """Validate a ``(low, high)`` pair of finite floats with ``low < high``."""
+    try:
+        if isinstance(data_range, str | bytes):
+            raise TypeError
+        low, high = (float(v) for v in data_range)
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The 'data_range' parameter of {caller} must be a pair (low, high) of finite "
+            f"floats with low < high. Got {data_range!r} instead."
+        ) from None
+    return low, high

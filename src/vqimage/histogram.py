@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import Interval, check_image, check_param, check_weights
+from ._validation import Interval, check_image, check_param, check_range, check_weights
 
 __all__ = ["Histogram", "histogram"]
 
@@ -169,7 +169,7 @@ def _histogram(image, *, weights, bins, data_range, caller) -> Histogram:
     w = check_weights(weights, image.shape, caller=caller)
     check_param("bins", bins, None, Interval(int, 1, 1 << 26), caller=caller)
     if data_range is not None:
-        data_range = _check_range(data_range, caller)
+        data_range = check_range(data_range, caller=caller)
     if bins is not None and image.dtype.kind != "f":
         raise ValueError(
             f"The 'bins' parameter of {caller} applies to float images only; "
@@ -191,22 +191,6 @@ def _histogram(image, *, weights, bins, data_range, caller) -> Histogram:
     keep = counts > 0
     values, counts = values[keep], counts[keep]
     return Histogram(values, counts, image.dtype, float(values[0]), float(values[-1]))
-
-
-def _check_range(data_range, caller):
-    try:
-        low, high = (float(v) for v in data_range)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"The 'data_range' parameter of {caller} must be a pair (low, high) of finite "
-            f"floats with low < high. Got {data_range!r} instead."
-        ) from None
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(
-            f"The 'data_range' parameter of {caller} must be a pair (low, high) of finite "
-            f"floats with low < high. Got {data_range!r} instead."
-        )
-    return low, high
 
 
 def _count_ints(flat, w):

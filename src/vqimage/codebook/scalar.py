@@ -44,7 +44,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import Interval, Options, check_param
+from .._validation import Interval, Options, check_param, check_range
 from ..histogram import Histogram, _histogram
 from ._codebook import RECONSTRUCTIONS, STRATEGIES, Codebook
 
@@ -120,6 +120,8 @@ def fit(
     check_param("reconstruction", reconstruction, Options(RECONSTRUCTIONS), caller=caller)
     check_param("quantile_method", quantile_method, Options(QUANTILE_METHODS), caller=caller)
     check_param("max_iter", max_iter, Interval(int, 1, None), caller=caller)
+    if data_range is not None:
+        data_range = check_range(data_range, caller=caller)
     hist = _as_histogram(image, weights=weights, bins=bins, data_range=data_range, caller=caller)
     k = int(n_levels)
     low, high = hist.low, hist.high
@@ -134,7 +136,7 @@ def fit(
         return _build(hist, thresholds, low, high, strategy, reconstruction)
     if strategy == "uniform":
         if data_range is not None:
-            low, high = (float(v) for v in data_range)
+            low, high = data_range
         thresholds = np.linspace(low, high, k + 1)[1:-1]
         return _build(hist, thresholds, low, high, strategy, reconstruction)
     if strategy == "quantile":
