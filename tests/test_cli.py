@@ -119,6 +119,16 @@ def test_compare_json(capsys):
     assert all(optimal["mse"] <= r["mse"] + 1e-9 for r in rows)
 
 
+def test_compare_float_image_needs_a_peak(tmp_path, capsys):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "f.tif", np.linspace(0, 1, 400, dtype=np.float32).reshape(20, 20))
+    code, _, err = run(["compare", str(tmp_path / "f.tif"), "-k", "4", "--no-reference"], capsys)
+    assert code == 1 and "pass data_range" in err
+    code, out, _ = run(["compare", str(tmp_path / "f.tif"), "-k", "4", "--json", "--data-range", "1"], capsys)
+    assert code == 0 and len(json.loads(out)) == 5
+
+
 def test_compare_table(capsys):
     code, out, _ = run(["compare", "camera", "-k", "4", "--no-reference"], capsys)
     assert code == 0 and "optimal" in out and "sklearn" not in out and "65,536" in out

@@ -142,7 +142,10 @@ def quantize(input, n_levels, strategy, reconstruction, output, fmt, force, quie
               help="Print a JSON list of objects with keys strategy, n_levels, mse, psnr, ssim, "
                    "seconds, packed_bytes.")
 @click.option("--no-reference", is_flag=True, help="Leave out scikit-learn's KBinsDiscretizer row.")
-def compare(input, n_levels, as_json, no_reference):
+@click.option("--data-range", type=click.FloatRange(min=0, min_open=True), metavar="PEAK",
+              help="Peak value for PSNR/SSIM. Default: the integer dtype's range (255 for uint8); "
+                   "float images must give it (e.g. 1.0).")
+def compare(input, n_levels, as_json, no_reference, data_range):
     """Compare every strategy on INPUT at N levels.
 
     One row per strategy (uniform, quantile, kmeans, optimal) and scikit-learn's
@@ -154,7 +157,7 @@ def compare(input, n_levels, as_json, no_reference):
     from .compare import compare as run_compare
 
     name, image = _load(input)
-    rows = run_compare(image, n_levels, reference=not no_reference)
+    rows = run_compare(image, n_levels, reference=not no_reference, data_range=data_range)
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], indent=1))
         return

@@ -97,14 +97,11 @@ def decode(codes, codebook: Codebook, *, dtype=None) -> np.ndarray:
                 f"The 'codes' parameter of decode must lie in [0, {codebook.n_levels - 1}] "
                 f"for a {codebook.n_levels}-level codebook. Got values in [{low}, {high}]."
             )
-    table = codebook.levels_as(dtype)
     if codes.dtype.kind == "u" and codes.dtype.itemsize <= 2:
         from ._kernels import apply_lut
 
-        full = np.zeros(1 << (8 * codes.dtype.itemsize), table.dtype)
-        full[: table.size] = table[: full.size]
-        return apply_lut(codes, full)
-    return table[codes]
+        return apply_lut(codes, _decode_lut(codebook, dtype, codes.dtype))
+    return codebook.levels_as(dtype)[codes]
 
 
 def _check_codebook(codebook, caller):
@@ -123,6 +120,18 @@ def _encode_lut(codebook: Codebook, dtype: np.dtype) -> np.ndarray:
         udtype = np.dtype(f"u{dtype.itemsize}")
         every = np.arange(1 << (8 * dtype.itemsize), dtype=np.int64).astype(udtype).view(dtype)
         lut = np.searchsorted(codebook.thresholds, every, side="right").astype(codebook.code_dtype)
+        codebook._luts[key] = lut
+    return lut
+
+
+def _decode_lut(codebook: Codebook, dtype, codes_dtype: np.dtype) -> np.ndarray:
+    """Levels in ``dtype``, padded to every value of ``codes_dtype`` (checked codes never reach the pad)."""
+    table = codebook.levels_as(dtype)
+    key = f"decode{table.dtype.str}{codes_dtype.str}"
+    lut = codebook._luts.get(key)
+    if lut is None:
+        lut = np.zeros(1 << (8 * codes_dtype.itemsize), table.dtype)
+        lut[: table.size] = table[: lut.size]
         codebook._luts[key] = lut
     return lut
 

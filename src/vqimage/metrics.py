@@ -45,7 +45,7 @@ def peak(image, data_range=None) -> float:
         return float(info.max) - float(info.min)
     raise ValueError(
         f"Float images ({dtype}) have no natural peak value: pass data_range "
-        "(e.g. 1.0 for images in [0, 1])."
+        "(--data-range on the command line; e.g. 1.0 for images in [0, 1])."
     )
 
 
