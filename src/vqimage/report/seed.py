@@ -73,10 +73,10 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
 
     echo("")
     echo(f"Encoding strategy: KBinsDiscretizer, n_bins={n_levels}, as in the seed")
-    seed_codes = {}
+    seed = {}
     for number, strategy in ((2, "uniform"), (4, "kmeans")):
         codes, centers = _sklearn(image, strategy, n_levels)
-        seed_codes[strategy] = codes
+        seed[strategy] = codes, centers
         echo(f"  {strategy:8s} bin centers: {np.array2string(centers, precision=3, max_line_width=200)}")
         save(
             figures.rendering_and_histogram(
@@ -92,7 +92,7 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
             f"0{number + 1}_{strategy}_centers.png",
         )
 
-    kmeans_codes = seed_codes["kmeans"]
+    kmeans_codes, kmeans_centers = seed["kmeans"]
     echo("")
     echo("Memory footprint (the seed's surprise)")
     echo(f"  The number of bytes taken in RAM is {kmeans_codes.nbytes}")
@@ -134,12 +134,13 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
         warnings.simplefilter("ignore", FitWarning)
         results = []
         for row in rows:
+            subtitle = f"MSE {row.mse:.1f}, PSNR {row.psnr:.2f} dB"
             if row.strategy == "sklearn-kmeans":
+                panel = kmeans_centers[kmeans_codes.astype(np.intp)], kmeans_centers
+                results.append(("KBinsDiscretizer kmeans (seed)", *panel, subtitle))
                 continue
             cb = fit(image, n_levels, strategy=row.strategy)
-            results.append(
-                (row.strategy, cb.decode(cb.encode(image)), cb.levels, f"MSE {row.mse:.1f}, PSNR {row.psnr:.2f} dB")
-            )
+            results.append((f"vqimage {row.strategy}", cb.decode(cb.encode(image)), cb.levels, subtitle))
     save(
         figures.rendering_and_histogram(recon, title=f"{name} with the optimal {n_levels} gray levels (vqimage)"),
         "06_optimal.png",
