@@ -173,3 +173,39 @@ def test_version_and_images(capsys):
     assert code == 0 and vqimage.__version__ in out
     code, out, _ = run(["images"], capsys)
     assert code == 0 and out.split() == list(vqimage.BUILTINS)
+
+
+def test_compress_decompress_info(tmp_path, capsys, camera):
+    vq = tmp_path / "c.vq"
+    code, _, err = run(["compress", "camera", "-k", "8", "-o", str(vq), "--coder", "packed"], capsys)
+    assert code == 0 and "bits/pixel" in err
+    code, out, _ = run(["info", str(vq), "--json"], capsys)
+    info = json.loads(out)
+    assert code == 0 and info["coder"] == "packed" and info["n_levels"] == 8 and info["bytes"] == vq.stat().st_size
+    code, out, _ = run(["info", str(vq)], capsys)
+    assert code == 0 and "512x512 uint8, 8 levels (optimal, centroid), coder packed" in out
+    code, _, _ = run(["decompress", str(vq), "-o", str(tmp_path / "c.png")], capsys)
+    cb = vqimage.fit(camera, 8)
+    assert code == 0
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "c.png"), cb.decode(cb.encode(camera)))
+    code, _, err = run(["decompress", str(vq), "-o", str(tmp_path / "c.png")], capsys)
+    assert code == 1 and "exists; use --force" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "shorter than any .vq file"), (b"GIF89a" + b"\x00" * 40, "wrong magic"), (None, "checksum mismatch")],
+)
+def test_damaged_or_foreign_vq_is_one_line(tmp_path, capsys, content, message):
+    bad = tmp_path / "bad.vq"
+    if content is None:
+        data = bytearray(vqimage.compress(np.arange(100, dtype=np.uint8).reshape(10, 10), 4, coder="packed"))
+        data[40] ^= 0x10
+        content = bytes(data)
+    bad.write_bytes(content)
+    for argv in (["info", str(bad)], ["decompress", str(bad), "-o", str(tmp_path / "o.png")]):
+        code, out, err = run(argv, capsys)
+        assert code == 1 and out == "" and err.count("\n") == 1 and message in err
+    assert not (tmp_path / "o.png").exists()
+    code, _, err = run(["info", str(tmp_path / "missing.vq")], capsys)
+    assert code == 1 and "no such file" in err

@@ -70,3 +70,31 @@ def test_export_errors(tmp_path, camera):
         export(tmp_path / "f.png", fcb.encode(floats), fcb)
     with pytest.raises(ValueError, match="PNG needs a 2-D image"):
         export(tmp_path / "v.png", np.zeros((2, 2, 2), np.uint8), cb)
+
+
+@pytest.mark.parametrize("extension", [".webp", ".jxl", ".png", ".tif"])
+def test_lossless_exports_read_back_exactly(tmp_path, camera, extension):
+    cb = vqimage.fit(camera, 6)
+    codes = cb.encode(camera)
+    info = export(tmp_path / f"a{extension}", codes, cb)
+    assert info["bytes"] == (tmp_path / f"a{extension}").stat().st_size
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / f"a{extension}"), cb.decode(codes))
+
+
+def test_jxl_16_bit_and_webp_refuses_it(tmp_path):
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 65536, (30, 40), dtype=np.uint16)
+    cb = vqimage.fit(image, 64)
+    codes = cb.encode(image)
+    export(tmp_path / "a.jxl", codes, cb)
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "a.jxl"), cb.decode(codes))
+    with pytest.raises(ValueError, match="WebP holds 8-bit images"):
+        export(tmp_path / "a.webp", codes, cb)
+
+
+def test_vq_export_is_the_container(tmp_path, camera):
+    cb = vqimage.fit(camera, 4)
+    export(tmp_path / "a.vq", cb.encode(camera), cb, coder="packed")
+    codes, restored = vqimage.decompress((tmp_path / "a.vq").read_bytes())
+    assert restored == cb
+    np.testing.assert_array_equal(codes, cb.encode(camera))

@@ -22,6 +22,7 @@ from .histogram import Histogram, histogram
 from .io import BUILTINS, load_image
 from .mapping import decode, encode
 from .pack import pack, packed_size, unpack
+from .pipeline import compress, decompress, decompress_image, vq_info
 
 try:
     __version__ = version("vqimage")
@@ -38,10 +39,14 @@ __all__ = [
     "encode",
     "fit",
     "from_edges",
+    "compress",
+    "decompress",
+    "decompress_image",
     "histogram",
     "load_image",
     "metrics",
     "pack",
     "packed_size",
     "unpack",
+    "vq_info",
 ]

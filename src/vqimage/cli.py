@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .codebook import RECONSTRUCTIONS, STRATEGIES
+from .pack.container import CODERS
 
 __all__ = ["main", "run"]
 
@@ -54,48 +55,96 @@ def cli():
     """Quantize images to a few gray levels, optimally, and store the codes at their true size.
 
     \b
-    vqimage quantize face -k 8 -o face8.png    # optimal 8 levels, 3-bit palette PNG
-    vqimage compare camera -k 8                # every strategy, MSE / PSNR / SSIM / bytes / time
-    vqimage demo                               # scikit-learn's Vector Quantization Example, fixed
+    vqimage quantize camera -k 8 -o camera8.png   # optimal 8 levels, palette PNG
+    vqimage compress camera -k 8 -o camera8.vq    # the same, as vqimage's .vq container
+    vqimage decompress camera8.vq -o camera8.tif  # and back, exactly
+    vqimage info camera8.vq                       # what a .vq file holds
+    vqimage compare camera -k 8                   # every strategy: MSE / PSNR / SSIM / bytes / time
+    vqimage demo                                  # scikit-learn's Vector Quantization Example, fixed
     """
 
 
-@cli.command(epilog=EPILOG)
-@click.argument("input")
-@_levels_option
-@click.option("-s", "--strategy", type=click.Choice(STRATEGIES), default="optimal", show_default=True,
-              help="How the levels are chosen: optimal = least squared error, exactly.")
-@click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default="centroid", show_default=True,
-              help="Value of each level: centroid (mean of its pixels), midpoint (sklearn), median.")
-@click.option("-o", "--output", required=True, metavar="OUT",
-              help="Output file; its extension picks the format: .png (palette PNG of the levels, "
-                   "smallest bit depth; 16-bit gray PNG for 16-bit input), .tif (the reconstruction, "
-                   "any dtype), .npy (the codes). '-' writes to stdout (needs --format).")
-@click.option("--format", "fmt", type=click.Choice(["png", "tiff", "npy"]),
-              help="Output format, when OUT's extension does not tell (e.g. '-').")
-@click.option("-f", "--force", is_flag=True, help="Overwrite OUT if it exists.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout.")
-def quantize(input, n_levels, strategy, reconstruction, output, fmt, force, quiet, as_json):
-    """Quantize INPUT to N gray levels and write OUT.
+_OUTPUT_HELP = (
+    "Its extension picks the format: .vq (vqimage's container), .png (palette PNG of the levels, "
+    "smallest bit depth; 16-bit gray PNG for 16-bit input), .webp / .jxl (lossless), .tif (the "
+    "reconstruction, any dtype), .npy (the codes). '-' writes to stdout (needs --format)."
+)
 
-    Color images are converted to gray (BT.601 luma).
-    """
-    from . import metrics
-    from .codebook import fit
-    from .pack.export import EXPORT_FORMATS, export, export_bytes
 
-    if output == "-" and fmt is None:
-        raise click.UsageError("Writing to stdout ('-o -') needs --format png|tiff|npy.")
-    if output == "-" and as_json:
-        raise click.UsageError("--json and '-o -' both write to stdout; choose one.")
-    if output != "-" and fmt is None and Path(output).suffix.lower() not in EXPORT_FORMATS:
+def _fit_options(function):
+    options = [
+        _levels_option,
+        click.option("-s", "--strategy", type=click.Choice(STRATEGIES), default="optimal", show_default=True,
+                     help="How the levels are chosen: optimal = least squared error, exactly."),
+        click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default="centroid",
+                     show_default=True,
+                     help="Value of each level: centroid (mean of its pixels), midpoint (sklearn), median."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _output_options(default_help: str):
+    def decorate(function):
+        options = [
+            click.option("-o", "--output", required=True, metavar="OUT", help=f"{default_help} {_OUTPUT_HELP}"),
+            click.option("--format", "fmt", type=click.Choice(sorted(set(_formats().values()))),
+                         help="Output format, when OUT's extension does not tell (e.g. '-')."),
+            click.option("--coder", type=click.Choice(CODERS), default=CODERS[0], show_default=True,
+                         help=".vq payload coder (FORMAT.md): packed = ceil(log2 N) bits per pixel."),
+            click.option("-f", "--force", is_flag=True, help="Overwrite OUT if it exists."),
+            click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
+            click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout."),
+        ]
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def _formats():
+    from .pack.export import EXPORT_FORMATS
+
+    return EXPORT_FORMATS
+
+
+def _check_output(output, fmt, force, as_json):
+    """Refuse a bad output before any work is done; return the format."""
+    if output == "-":
+        if fmt is None:
+            raise click.UsageError("Writing to stdout ('-o -') needs --format.")
+        if as_json:
+            raise click.UsageError("--json and '-o -' both write to stdout; choose one.")
+        return fmt
+    fmt = fmt or _formats().get(Path(output).suffix.lower())
+    if fmt is None:
         raise click.UsageError(
             f"Cannot tell the output format from {output!r}; use an extension among "
-            f"{', '.join(EXPORT_FORMATS)} or --format."
+            f"{', '.join(_formats())} or --format."
         )
-    if output != "-" and Path(output).exists() and not force:
+    if Path(output).exists() and not force:
         raise FileExistsError(f"{output} exists; use --force to overwrite it.")
+    return fmt
+
+
+def _write(output, fmt, codes, codebook, force, coder) -> dict:
+    from .pack.export import export, export_bytes
+
+    if output != "-":
+        return export(output, codes, codebook, force=force, fmt=fmt, coder=coder)
+    data, description = export_bytes(fmt, codes, codebook, coder=coder)
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+    return {"path": "-", "format": fmt, "bytes": len(data), "description": description}
+
+
+def _quantize(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json):
+    from . import metrics
+    from .codebook import fit
+
+    fmt = _check_output(output, fmt, force, as_json)
     name, image = _load(input)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -104,13 +153,7 @@ def quantize(input, n_levels, strategy, reconstruction, output, fmt, force, quie
         _note(f"warning: {warning.message}", quiet)
     codes = codebook.encode(image)
     recon = codebook.decode(codes)
-    if output == "-":
-        data, description = export_bytes(fmt, codes, codebook)
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        info = {"path": "-", "format": fmt, "bytes": len(data), "description": description}
-    else:
-        info = export(output, codes, codebook, force=force, fmt=fmt)
+    info = _write(output, fmt, codes, codebook, force, coder)
     result = {
         "input": name,
         "shape": list(image.shape),
@@ -121,7 +164,9 @@ def quantize(input, n_levels, strategy, reconstruction, output, fmt, force, quie
         "mse": metrics.mse(image, recon),
         "psnr": metrics.psnr(image, recon) if image.dtype.kind in "ui" else None,
         "output": info["path"],
+        "format": info["format"],
         "bytes": info["bytes"],
+        "bits_per_pixel": 8 * info["bytes"] / image.size,
     }
     if as_json:
         click.echo(json.dumps(result))
@@ -130,8 +175,90 @@ def quantize(input, n_levels, strategy, reconstruction, output, fmt, force, quie
     _note(
         f"{name}: {'x'.join(map(str, image.shape))} {image.dtype} -> {codebook.n_levels} levels "
         f"({strategy}), MSE {result['mse']:.2f}{psnr}; wrote {info['path']} "
+        f"({info['bytes']:,} bytes, {result['bits_per_pixel']:.3f} bits/pixel, {info['description']})",
+        quiet,
+    )
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input")
+@_fit_options
+@_output_options("Output file.")
+def quantize(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json):
+    """Quantize INPUT to N gray levels and write OUT (format by extension).
+
+    Color images are converted to gray (BT.601 luma).
+    """
+    _quantize(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input")
+@_fit_options
+@_output_options("Output file, normally OUT.vq.")
+def compress(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json):
+    """Quantize INPUT to N gray levels and store it as a .vq file (FORMAT.md).
+
+    The .vq file holds the codes (--coder packed: exactly ceil(log2 N) bits
+    each) and the codebook, under a CRC-32; `vqimage decompress` restores the
+    quantized image exactly.
+    """
+    _quantize(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json)
+
+
+def _read_vq_bytes(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"{source}: no such file.")
+    return path.read_bytes()
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input", metavar="IN.vq")
+@_output_options("Output file.")
+def decompress(input, output, fmt, coder, force, quiet, as_json):
+    """Restore the quantized image of a .vq file and write OUT (format by extension).
+
+    A damaged or foreign file gives one line on stderr and exit code 1.
+    """
+    from .pipeline import decompress as run_decompress
+
+    fmt = _check_output(output, fmt, force, as_json)
+    codes, codebook = run_decompress(_read_vq_bytes(input))
+    info = _write(output, fmt, codes, codebook, force, coder)
+    result = {"input": input, "shape": list(codes.shape), "n_levels": codebook.n_levels,
+              "output": info["path"], "format": info["format"], "bytes": info["bytes"]}
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    _note(
+        f"{input}: {'x'.join(map(str, codes.shape))}, {codebook.n_levels} levels -> wrote {info['path']} "
         f"({info['bytes']:,} bytes, {info['description']})",
         quiet,
+    )
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input", metavar="IN.vq")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: shape, dtype, n_levels, strategy, reconstruction, coder, bytes, "
+                   "payload_bytes, bits_per_pixel, original_bytes, ratio.")
+def info(input, as_json):
+    """Describe a .vq file (its checksum is verified; the codes are not decoded)."""
+    from .pipeline import vq_info
+
+    details = vq_info(_read_vq_bytes(input))
+    if as_json:
+        click.echo(json.dumps(details))
+        return
+    click.echo(
+        f"{input}: {'x'.join(map(str, details['shape']))} {details['dtype']}, {details['n_levels']} levels "
+        f"({details['strategy']}, {details['reconstruction']}), coder {details['coder']}\n"
+        f"  {details['bytes']:,} bytes ({details['payload_bytes']:,} payload), "
+        f"{details['bits_per_pixel']:.4f} bits/pixel, "
+        f"{details['ratio']:.2f}x smaller than the {details['original_bytes']:,}-byte original"
     )
 
 

@@ -1,9 +1,9 @@
 """Images in: files (PNG, JPEG, TIFF, PGM/PPM, ...), bytes, and built-in samples.
 
-Formats are recognised by their content, never by the file name: PNG goes
-through imagecodecs (exact 8/16-bit gray and color), TIFF through tifffile
-(any dtype, 16-bit and float included), everything else Pillow reads (JPEG,
-PGM/PPM, BMP, GIF, WebP, ...) through Pillow.
+Formats are recognised by their content, never by the file name: PNG and
+JPEG XL go through imagecodecs (exact 8/16-bit gray and color), TIFF through
+tifffile (any dtype, 16-bit and float included), everything else Pillow reads
+(JPEG, PGM/PPM, BMP, GIF, WebP, ...) through Pillow.
 
 Gray conversion
 ---------------
@@ -132,6 +132,10 @@ def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>") -> np
             import imagecodecs
 
             image = imagecodecs.png_decode(data)
+        elif data[:2] == b"\xff\x0a" or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
+            import imagecodecs
+
+            image = imagecodecs.jpegxl_decode(data)
         elif data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
             import tifffile
 
@@ -181,6 +185,8 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         return image
     if image.shape[-1] == 2:  # gray + alpha
         return np.ascontiguousarray(image[..., 0])
+    if (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all():
+        return np.ascontiguousarray(image[..., 0])  # gray stored as RGB (WebP, palette PNG): exact
     y = image[..., :3].astype(np.float64) @ _LUMA
     if image.dtype.kind in "ui":
         info = np.iinfo(image.dtype)

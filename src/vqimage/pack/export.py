@@ -3,18 +3,22 @@
 ============  =============================================================
 extension     what is written
 ============  =============================================================
+``.vq``       vqimage's own container (FORMAT.md): codes, codebook, CRC.
 ``.png``      8-bit data: a palette PNG whose palette is the codebook's gray
               levels and whose pixels are the codes, at the smallest bit
               depth (1, 2, 4 or 8 bits per pixel) and with exactly
               ``n_levels`` palette entries. 16-bit data: a 16-bit gray PNG of
               the reconstruction (palettes hold 8-bit colors only).
+``.webp``     the reconstruction, WebP lossless (method 6; 8-bit only).
+``.jxl``      the reconstruction, JPEG XL lossless (effort 7; 8 or 16 bits).
 ``.tif``      the reconstruction (any dtype), zlib-compressed TIFF.
 ``.tiff``
 ``.npy``      the codes (uint8 / uint16) as a NumPy file.
 ============  =============================================================
 
-Reading a ``.png`` or ``.tif`` back gives the reconstruction exactly
-(``codebook.decode(codes)``).
+Reading any of them back with :func:`vqimage.load_image` (or the ``.vq``
+with :func:`vqimage.decompress_image`) gives the reconstruction exactly
+(``codebook.decode(codes)``); ``.npy`` gives the codes.
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ from ..io import write_atomic
 
 __all__ = ["EXPORT_FORMATS", "export", "export_bytes", "palette_png"]
 
-EXPORT_FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff", ".npy": "npy"}
+EXPORT_FORMATS = {
+    ".vq": "vq",
+    ".png": "png",
+    ".webp": "webp",
+    ".jxl": "jxl",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".npy": "npy",
+}
 
 
 def palette_png(codes: np.ndarray, codebook: Codebook) -> bytes:
@@ -65,8 +77,20 @@ def palette_png(codes: np.ndarray, codebook: Codebook) -> bytes:
     return out.getvalue()
 
 
-def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook) -> tuple[bytes, str]:
-    """The bytes of ``fmt`` ('png', 'tiff' or 'npy') and a one-line description."""
+def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str | None = None) -> tuple[bytes, str]:
+    """The bytes of ``fmt`` (a value of :data:`EXPORT_FORMATS`) and a one-line description.
+
+    ``coder`` is the payload coder of the 'vq' format (default: the container's default).
+    """
+    if fmt == "vq":
+        from .container import DEFAULT_CODER, write_vq
+
+        coder = coder or DEFAULT_CODER
+        return write_vq(codes, codebook, coder=coder), f".vq, {coder} coder, {codebook.n_levels} levels"
+    if fmt == "webp":
+        return _webp(codes, codebook), "WebP lossless of the reconstruction"
+    if fmt == "jxl":
+        return _jxl(codes, codebook), "JPEG XL lossless of the reconstruction"
     if fmt == "npy":
         out = io.BytesIO()
         np.save(out, np.ascontiguousarray(codes), allow_pickle=False)
@@ -79,8 +103,7 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook) -> tuple[bytes
         tifffile.imwrite(out, recon, compression="zlib")
         return out.getvalue(), f"reconstruction, {recon.dtype} TIFF"
     if fmt == "png":
-        if codes.ndim != 2:
-            raise ValueError(f"PNG needs a 2-D image; the codes have shape {codes.shape}. Write .tif or .npy.")
+        _two_d(codes, "PNG")
         if codebook.dtype == np.uint8:
             bits = next(b for b in (1, 2, 4, 8) if 1 << b >= codebook.n_levels)
             return palette_png(codes, codebook), f"{bits}-bit palette PNG, {codebook.n_levels} gray levels"
@@ -92,10 +115,39 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook) -> tuple[bytes
             f"PNG holds 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
             "Write .tif or .npy instead."
         )
-    raise ValueError(f"Unknown export format {fmt!r}; known: png, tiff, npy.")
+    raise ValueError(f"Unknown export format {fmt!r}; known: {', '.join(sorted(set(EXPORT_FORMATS.values())))}.")
 
 
-def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, fmt: str | None = None) -> dict:
+def _two_d(codes: np.ndarray, fmt: str) -> None:
+    if codes.ndim != 2:
+        raise ValueError(f"{fmt} needs a 2-D image; the codes have shape {codes.shape}. Write .tif or .npy.")
+
+
+def _webp(codes: np.ndarray, codebook: Codebook) -> bytes:
+    from PIL import Image
+
+    _two_d(codes, "WebP")
+    if codebook.dtype != np.uint8:
+        raise ValueError(f"WebP holds 8-bit images; this codebook was fitted on {codebook.dtype}. Write .jxl, .tif or .npy.")
+    out = io.BytesIO()
+    Image.fromarray(codebook.decode(codes)).save(out, format="WEBP", lossless=True, quality=100, method=6)
+    return out.getvalue()
+
+
+def _jxl(codes: np.ndarray, codebook: Codebook) -> bytes:
+    import imagecodecs
+
+    _two_d(codes, "JPEG XL")
+    if codebook.dtype not in (np.uint8, np.uint16):
+        raise ValueError(
+            f"JPEG XL export takes 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
+            "Write .tif or .npy instead."
+        )
+    return imagecodecs.jpegxl_encode(codebook.decode(codes), lossless=True, effort=7)
+
+
+def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, fmt: str | None = None,
+           coder: str | None = None) -> dict:
     """Write codes (or their reconstruction) to ``path``, format by extension.
 
     The file is written atomically and an existing file is only replaced with
@@ -109,6 +161,6 @@ def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, 
                 f"{path}: unknown output extension {path.suffix!r}; use one of "
                 f"{', '.join(EXPORT_FORMATS)}."
             )
-    data, description = export_bytes(fmt, codes, codebook)
+    data, description = export_bytes(fmt, codes, codebook, coder=coder)
     write_atomic(path, data, force=force)
     return {"path": str(path), "format": fmt, "bytes": len(data), "description": description}

@@ -1,0 +1,189 @@
+"""Stage 4: the ``.vq`` container (specified in FORMAT.md).
+
+One file holds everything needed to rebuild a quantized image: its shape, the
+codebook (levels, edges, how they were made, the source dtype), and the codes,
+compressed by a payload coder. A CRC-32 covers every byte before it.
+
+Decoding never trusts the file: the length, magic, version, checksum, header
+fields, codebook and the pixel count (against a limit and against what the
+payload could possibly encode) are all checked before anything is allocated,
+and every failure is a :class:`vqimage.VQError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import zlib
+
+import numpy as np
+
+from .._validation import Interval, Options, VQError, check_param
+from ..codebook import Codebook, code_dtype
+from .bits import pack, packed_size, unpack
+
+__all__ = [
+    "MAGIC",
+    "CODERS",
+    "DEFAULT_CODER",
+    "DEFAULT_MAX_PIXELS",
+    "write_vq",
+    "read_vq",
+    "read_info",
+]
+
+MAGIC = b"\x89VQI\r\n\x1a\n"
+VERSION = (1, 0)
+# magic, major, minor, flags, header length, payload length
+_FIXED = struct.Struct("<8sBBHIQ")
+_CRC = struct.Struct("<I")
+_MAX_HEADER = 16 << 20  # the JSON of a 65,536-level codebook is ~3 MB
+_MAX_NDIM = 32
+#: Default refusal threshold of decoders, in pixels (override with ``max_pixels``).
+DEFAULT_MAX_PIXELS = 1 << 32
+# A context-coded payload spends at least this fraction of a bit per binary
+# decision (its probabilities are clamped), so it cannot describe more pixels
+# than this per payload byte; FORMAT.md states the bound.
+_CONTEXT_PIXELS_PER_BYTE = 1 << 16
+_CONTEXT_SLACK = 64
+
+
+#: Payload coders, the default first. ("context", FORMAT.md's entropy coder, joins when
+#: pack/entropy.py lands.)
+CODERS = ("packed",)
+DEFAULT_CODER = CODERS[0]
+
+
+def _codec(coder: str):
+    """``(encode(codes2d, k) -> bytes, decode(data, k, shape2d) -> codes)`` of a payload coder."""
+    if coder == "packed":
+        return pack, unpack
+    from . import entropy
+
+    return entropy.encode_codes, entropy.decode_codes
+
+
+def _as_2d(shape) -> tuple[int, int]:
+    """The 2-D raster the coders see: rows x last axis (1-D: one row)."""
+    if len(shape) == 1:
+        return (1, shape[0])
+    return (math.prod(shape[:-1]), shape[-1])
+
+
+def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODER) -> bytes:
+    """Serialise codes and their codebook into the bytes of a ``.vq`` file."""
+    check_param("coder", coder, Options(CODERS), caller="compress")
+    codes = np.ascontiguousarray(codes)
+    if codes.size == 0 or codes.ndim == 0 or codes.ndim > _MAX_NDIM:
+        raise ValueError(f"A .vq file holds a non-empty array of 1 to {_MAX_NDIM} dimensions; got shape {codes.shape}.")
+    encode, _ = _codec(coder)
+    payload = encode(codes.reshape(_as_2d(codes.shape)).astype(code_dtype(codebook.n_levels), copy=False), codebook.n_levels)
+    header = json.dumps(
+        {
+            "shape": list(codes.shape),
+            "coder": coder,
+            "n_levels": codebook.n_levels,
+            "codebook": codebook.to_config(),
+        },
+        separators=(",", ":"),
+    ).encode()
+    body = _FIXED.pack(MAGIC, VERSION[0], VERSION[1], 0, len(header), len(payload)) + header + payload
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+def _parse(data, max_pixels: int):
+    """Check everything checkable without decoding; return (header dict, codebook, payload view)."""
+    try:
+        view = memoryview(data).cast("B")
+    except TypeError:
+        raise TypeError(f"A .vq file is read from bytes; got {type(data).__name__}.") from None
+    if len(view) < _FIXED.size + _CRC.size:
+        raise VQError(f"Not a .vq file: {len(view)} bytes is shorter than any .vq file.")
+    magic, major, minor, flags, header_len, payload_len = _FIXED.unpack_from(view, 0)
+    if magic != MAGIC:
+        raise VQError("Not a .vq file (wrong magic bytes).")
+    if major != VERSION[0]:
+        raise VQError(f"Unsupported .vq format version {major}.{minor} (this vqimage reads {VERSION[0]}.x).")
+    if flags != 0:
+        raise VQError(f"Unsupported .vq flags 0x{flags:04x} (damaged file, or a newer writer).")
+    if header_len > _MAX_HEADER:
+        raise VQError(f"Damaged .vq file: header length {header_len} exceeds {_MAX_HEADER}.")
+    expected = _FIXED.size + header_len + payload_len + _CRC.size
+    if len(view) != expected:
+        state = "truncated" if len(view) < expected else "has trailing data"
+        raise VQError(f"Damaged .vq file: {len(view)} bytes, its header says {expected} ({state}).")
+    body = view[: expected - _CRC.size]
+    (stored,) = _CRC.unpack_from(view, expected - _CRC.size)
+    if zlib.crc32(body) != stored:
+        raise VQError("Damaged .vq file: checksum mismatch.")
+    try:
+        header = json.loads(bytes(view[_FIXED.size : _FIXED.size + header_len]))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise VQError(f"Damaged .vq file: unreadable header ({exc}).") from None
+    if not isinstance(header, dict):
+        raise VQError("Damaged .vq file: the header is not a JSON object.")
+    shape = header.get("shape")
+    if (
+        not isinstance(shape, list)
+        or not 1 <= len(shape) <= _MAX_NDIM
+        or not all(type(s) is int and s >= 1 for s in shape)
+    ):
+        raise VQError(f"Damaged .vq file: invalid shape {shape!r}.")
+    coder = header.get("coder")
+    if coder not in CODERS:
+        raise VQError(f"Unsupported payload coder {coder!r} (known: {', '.join(CODERS)}).")
+    codebook = Codebook.from_config(header.get("codebook"))
+    if header.get("n_levels") != codebook.n_levels:
+        raise VQError("Damaged .vq file: n_levels disagrees with the codebook.")
+    pixels = math.prod(shape)
+    if pixels > max_pixels:
+        raise VQError(f"The .vq file declares {pixels:,} pixels, above the limit of {max_pixels:,} (max_pixels).")
+    if coder == "packed" and payload_len != packed_size(pixels, codebook.n_levels):
+        raise VQError(
+            f"Damaged .vq file: {payload_len} payload bytes cannot hold {pixels:,} packed codes "
+            f"of {codebook.bits} bits."
+        )
+    if coder == "context" and codebook.n_levels > 1 and pixels > _CONTEXT_PIXELS_PER_BYTE * (payload_len + _CONTEXT_SLACK):
+        raise VQError(f"Damaged .vq file: {payload_len} payload bytes cannot describe {pixels:,} pixels.")
+    payload = view[expected - _CRC.size - payload_len : expected - _CRC.size]
+    return header, codebook, payload
+
+
+def read_vq(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, Codebook]:
+    """Codes and codebook from the bytes of a ``.vq`` file.
+
+    Raises
+    ------
+    VQError
+        For anything that is not an intact .vq file, with the reason.
+    """
+    check_param("max_pixels", max_pixels, Interval(int, 1, None), caller="decompress")
+    header, codebook, payload = _parse(data, max_pixels)
+    shape = tuple(header["shape"])
+    _, decode = _codec(header["coder"])
+    codes = decode(bytes(payload), codebook.n_levels, _as_2d(shape))
+    return codes.reshape(shape), codebook
+
+
+def read_info(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
+    """The header of a ``.vq`` file (checksum verified) and its sizes, without decoding."""
+    header, codebook, payload = _parse(data, max_pixels)
+    shape = tuple(header["shape"])
+    pixels = math.prod(shape)
+    original = pixels * codebook.dtype.itemsize
+    size = len(memoryview(data).cast("B"))
+    return dict(
+        shape=list(shape),
+        dtype=str(codebook.dtype),
+        n_levels=codebook.n_levels,
+        strategy=codebook.strategy,
+        reconstruction=codebook.reconstruction,
+        coder=header["coder"],
+        bytes=size,
+        payload_bytes=len(payload),
+        bits_per_pixel=8 * size / pixels,
+        original_bytes=original,
+        ratio=original / size,
+    )
+

@@ -1,0 +1,198 @@
+"""The .vq container: round trips, and safety against damaged, truncated, foreign and hostile files."""
+
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import vqimage
+from vqimage import VQError
+from vqimage.pack.container import CODERS, MAGIC
+
+AVAILABLE_CODERS = list(CODERS)
+
+
+def small_file(coder="packed", shape=(7, 9), k=5, seed=0):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    return image, vqimage.compress(image, k, coder=coder)
+
+
+def with_crc(body: bytes) -> bytes:
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def rebuild(header: dict, payload: bytes, **fixed) -> bytes:
+    """A .vq file with a valid CRC around any header/payload (to reach the checks after the CRC)."""
+    raw = json.dumps(header).encode()
+    fields = {"magic": MAGIC, "major": 1, "minor": 0, "flags": 0, "hlen": len(raw), "plen": len(payload)} | fixed
+    head = struct.pack("<8sBBHIQ", *fields.values())
+    return with_crc(head + raw + payload)
+
+
+def parts(data: bytes):
+    hlen, plen = struct.unpack_from("<IQ", data, 12)
+    return json.loads(data[24 : 24 + hlen]), data[24 + hlen : 24 + hlen + plen]
+
+
+@pytest.mark.parametrize("coder", AVAILABLE_CODERS)
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int16", "float32", "float64"])
+def test_round_trip_dtypes(coder, dtype):
+    rng = np.random.default_rng(1)
+    image = (rng.normal(size=(31, 17)) * 1000).astype(dtype) if dtype != "uint8" else rng.integers(0, 256, (31, 17), dtype=np.uint8)
+    codebook = vqimage.fit(image, 6)
+    data = vqimage.compress(image, codebook=codebook, coder=coder)
+    codes, restored = vqimage.decompress(data)
+    np.testing.assert_array_equal(codes, codebook.encode(image))
+    assert restored == codebook and restored.dtype == image.dtype
+    np.testing.assert_array_equal(vqimage.decompress_image(data), codebook.decode(codebook.encode(image)))
+
+
+@pytest.mark.parametrize("coder", AVAILABLE_CODERS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=16),
+    n_levels=st.sampled_from([2, 3, 7, 16, 255, 256, 257, 1000, 65536]),
+    data=st.data(),
+)
+def test_round_trip_property(coder, shape, n_levels, data):
+    values = data.draw(hnp.arrays(np.uint16, shape, elements=st.integers(0, 65535)))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vqimage.FitWarning)
+        codebook = vqimage.fit(values, n_levels)
+    blob = vqimage.compress(values, codebook=codebook, coder=coder)
+    codes, restored = vqimage.decompress(blob)
+    assert codes.shape == values.shape and restored == codebook
+    np.testing.assert_array_equal(codes, codebook.encode(values))
+
+
+def test_info(camera):
+    data = vqimage.compress(camera, 8, coder="packed")
+    info = vqimage.vq_info(data)
+    assert info["shape"] == [512, 512] and info["n_levels"] == 8 and info["coder"] == "packed"
+    assert info["payload_bytes"] == 98_304 and info["bytes"] == len(data)
+    assert info["bits_per_pixel"] == pytest.approx(8 * len(data) / camera.size)
+    assert info["ratio"] == pytest.approx(camera.nbytes / len(data))
+
+
+@pytest.mark.parametrize("coder", AVAILABLE_CODERS)
+def test_every_single_byte_corruption_is_detected(coder):
+    image, data = small_file(coder)
+    for position in range(len(data)):
+        for flip in (0x01, 0x80, 0xFF):
+            damaged = bytearray(data)
+            damaged[position] ^= flip
+            with pytest.raises(VQError):
+                vqimage.decompress(bytes(damaged))
+
+
+@pytest.mark.parametrize("coder", AVAILABLE_CODERS)
+def test_every_truncation_and_extension_is_detected(coder):
+    _, data = small_file(coder)
+    for length in range(len(data)):
+        with pytest.raises(VQError, match=r"(shorter than any|truncated|wrong magic)"):
+            vqimage.decompress(data[:length])
+    with pytest.raises(VQError, match="has trailing data"):
+        vqimage.decompress(data + b"\x00")
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"", "shorter than any .vq file"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, r"Not a .vq file \(wrong magic bytes\)"),
+        (b"hello world, this is a text file, not an image at all", "wrong magic"),
+    ],
+)
+def test_foreign_files(data, match):
+    with pytest.raises(VQError, match=match):
+        vqimage.decompress(data)
+
+
+def test_hostile_headers_are_refused_before_allocating():
+    _, data = small_file()
+    header, payload = parts(data)
+    # A ~100-byte file that declares 10**12 pixels.
+    huge = rebuild(header | {"shape": [1_000_000, 1_000_000]}, payload)
+    with pytest.raises(VQError, match=r"declares 1,000,000,000,000 pixels, above the limit"):
+        vqimage.decompress(huge)
+    with pytest.raises(VQError, match=r"payload bytes cannot hold 1,000,000,000,000 packed codes"):
+        vqimage.decompress(huge, max_pixels=10**13)
+    if "context" in CODERS:
+        context = header | {"shape": [100_000, 100_000], "coder": "context"}
+        with pytest.raises(VQError, match="payload bytes cannot describe 10,000,000,000 pixels"):
+            vqimage.decompress(rebuild(context, payload), max_pixels=10**13)
+    cases = [
+        (header | {"shape": [0, 5]}, "invalid shape"),
+        (header | {"shape": [3, -1]}, "invalid shape"),
+        (header | {"shape": "7x9"}, "invalid shape"),
+        (header | {"shape": [7.0, 9]}, "invalid shape"),
+        (header | {"shape": [1] * 33}, "invalid shape"),
+        (header | {"coder": "zip"}, "Unsupported payload coder 'zip'"),
+        (header | {"n_levels": 6}, "n_levels disagrees"),
+        (header | {"codebook": {"type": "scalar"}}, "Unsupported codebook config version"),
+        (header | {"codebook": header["codebook"] | {"edges": [1, 0]}}, "Invalid codebook config"),
+        (header | {"codebook": header["codebook"] | {"dtype": "O"}}, "Invalid codebook config"),
+        ([1, 2], "not a JSON object"),
+    ]
+    for bad, match in cases:
+        with pytest.raises(VQError, match=match):
+            vqimage.decompress(rebuild(bad, payload))
+    raw = with_crc(struct.pack("<8sBBHIQ", MAGIC, 1, 0, 0, 3, 0) + b"{x}")
+    with pytest.raises(VQError, match="unreadable header"):
+        vqimage.decompress(raw)
+    with pytest.raises(VQError, match=r"Unsupported .vq format version 2.0"):
+        vqimage.decompress(rebuild(header, payload, major=2))
+    with pytest.raises(VQError, match="Unsupported .vq flags 0x0001"):
+        vqimage.decompress(rebuild(header, payload, flags=1))
+    big = struct.pack("<8sBBHIQ", MAGIC, 1, 0, 0, 1 << 30, 0)
+    with pytest.raises(VQError, match="header length 1073741824 exceeds"):
+        vqimage.decompress(with_crc(big))
+    with pytest.raises(VQError, match="header says 1"):  # a payload length near 2**64
+        vqimage.decompress(with_crc(struct.pack("<8sBBHIQ", MAGIC, 1, 0, 0, 0, 2**64 - 1)))
+
+
+@pytest.mark.parametrize("coder", AVAILABLE_CODERS)
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_fuzz_mutated_files_with_fixed_crc(coder, data):
+    """Mutations re-sealed with a valid CRC reach the parser and decoder: VQError or the original, never else."""
+    image, blob = small_file(coder, shape=(5, 6), k=4)
+    body = bytearray(blob[:-4])
+    for _ in range(data.draw(st.integers(1, 4))):
+        kind = data.draw(st.sampled_from(["flip", "set", "cut", "insert"]))
+        position = data.draw(st.integers(0, max(len(body) - 1, 0)))
+        if kind == "flip" and body:
+            body[position] ^= data.draw(st.integers(1, 255))
+        elif kind == "set" and body:
+            body[position] = data.draw(st.integers(0, 255))
+        elif kind == "cut":
+            del body[position : position + data.draw(st.integers(1, 8))]
+        else:
+            body[position:position] = data.draw(st.binary(min_size=1, max_size=8))
+    mutated = with_crc(bytes(body))
+    try:
+        codes, codebook = vqimage.decompress(mutated)
+    except VQError:
+        return
+    assert codes.dtype.kind == "u" and int(codes.max(initial=0)) < codebook.n_levels
+
+
+def test_errors_of_the_api(camera):
+    with pytest.raises(TypeError, match="compress needs n_levels"):
+        vqimage.compress(camera)
+    with pytest.raises(TypeError, match="either a codebook or n_levels"):
+        vqimage.compress(camera, 8, codebook=vqimage.fit(camera, 8))
+    with pytest.raises(ValueError, match=r"'coder' parameter of compress must be one of \{"):
+        vqimage.compress(camera, 8, coder="zip")
+    with pytest.raises(TypeError, match="read from bytes; got str"):
+        vqimage.decompress("camera.vq")
+    with pytest.raises(ValueError, match="'max_pixels' parameter of decompress"):
+        vqimage.decompress(b"", max_pixels=0)
