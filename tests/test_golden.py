@@ -1,0 +1,35 @@
+"""Golden .vq files: committed bytes that must keep decoding, and that today's encoder must still write."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import vqimage
+from vqimage.pack.container import CODERS
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+_spec = importlib.util.spec_from_file_location("make_golden", GOLDEN / "make_golden.py")
+make_golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_golden)
+FILES = sorted(GOLDEN.glob("*.vq"))
+
+
+def test_the_golden_image_is_unchanged():
+    np.testing.assert_array_equal(np.load(GOLDEN / "image.npy"), make_golden.golden_image())
+
+
+def test_every_coder_has_golden_files():
+    assert {p.name for p in FILES} >= {f"{n}-{c}.vq" for n in make_golden.CASES for c in CODERS}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_golden_file_decodes_and_is_reproduced(path):
+    name, coder = path.stem.split("-")
+    image = np.load(GOLDEN / "image.npy")
+    data = path.read_bytes()
+    codes, codebook = vqimage.decompress(data)
+    np.testing.assert_array_equal(codes, codebook.encode(image))
+    assert vqimage.compress(image, codebook=codebook, coder=coder) == data, "the .vq encoder's output changed"
+    assert codebook == vqimage.fit(image, make_golden.CASES[name]), "fit() no longer gives the golden codebook"
