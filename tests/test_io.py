@@ -129,3 +129,19 @@ def test_write_atomic(tmp_path):
 
 def test_decode_image_from_bytes():
     np.testing.assert_array_equal(decode_image(imagecodecs.png_encode(GRAY8)), GRAY8)
+
+
+def test_write_atomic_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
+    import os
+
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+
+    def fail(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"new", force=True)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
