@@ -352,7 +352,7 @@ def main(argv=None) -> int:
     except Exception as exc:  # one line, never a traceback (VQIMAGE_DEBUG=1 shows it)
         if os.environ.get("VQIMAGE_DEBUG"):
             raise
-        message = str(exc) or type(exc).__name__
+        message = " ".join(str(exc).split()) or type(exc).__name__  # always one line
         click.echo(f"vqimage: error: {message}", err=True)
         return 1
     return 0
