@@ -56,7 +56,7 @@ def cli():
 
     \b
     vqimage quantize camera -k 8 -o camera8.png   # optimal 8 levels, palette PNG
-    vqimage compress camera -k 8 -o camera8.vq    # the same, as vqimage's .vq container
+    vqimage compress camera -k 8 -o camera8.vq    # the same, entropy coded (.vq)
     vqimage decompress camera8.vq -o camera8.tif  # and back, exactly
     vqimage info camera8.vq                       # what a .vq file holds
     vqimage compare camera -k 8                   # every strategy: MSE / PSNR / SSIM / bytes / time
@@ -92,7 +92,8 @@ def _output_options(default_help: str):
             click.option("--format", "fmt", type=click.Choice(sorted(set(_formats().values()))),
                          help="Output format, when OUT's extension does not tell (e.g. '-')."),
             click.option("--coder", type=click.Choice(CODERS), default=CODERS[0], show_default=True,
-                         help=".vq payload coder (FORMAT.md): packed = ceil(log2 N) bits per pixel."),
+                         help=".vq payload coder (FORMAT.md): context = entropy coded near the "
+                              "information limit; packed = exactly ceil(log2 N) bits per pixel."),
             click.option("-f", "--force", is_flag=True, help="Overwrite OUT if it exists."),
             click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
             click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object on stdout."),
@@ -199,9 +200,10 @@ def quantize(input, n_levels, strategy, reconstruction, output, fmt, coder, forc
 def compress(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json):
     """Quantize INPUT to N gray levels and store it as a .vq file (FORMAT.md).
 
-    The .vq file holds the codes (--coder packed: exactly ceil(log2 N) bits
-    each) and the codebook, under a CRC-32; `vqimage decompress` restores the
-    quantized image exactly.
+    The .vq file holds the codes, entropy coded near their information limit
+    (--coder context, the default) or at exactly ceil(log2 N) bits each
+    (--coder packed), and the codebook, under a CRC-32; `vqimage decompress`
+    restores the quantized image exactly.
     """
     _quantize(input, n_levels, strategy, reconstruction, output, fmt, coder, force, quiet, as_json)
 

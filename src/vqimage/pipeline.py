@@ -27,9 +27,10 @@ def compress(image, n_levels: int | None = None, *, codebook: Codebook | None = 
     codebook : Codebook, optional
         Use this codebook (for instance one shared by many images) instead of
         fitting one.
-    coder : str
-        Payload coder, one of :data:`vqimage.pack.container.CODERS`: 'packed'
-        stores exactly ``ceil(log2 n_levels)`` bits per pixel.
+    coder : {'context', 'packed'}
+        Payload coder: 'context' (adaptive context mixing, near the
+        information limit; the default) or 'packed' (exactly
+        ``ceil(log2 n_levels)`` bits per pixel).
     **fit_options
         Passed to :func:`vqimage.fit` (strategy, reconstruction, weights, ...).
 

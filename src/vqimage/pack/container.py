@@ -38,20 +38,19 @@ VERSION = (1, 0)
 # magic, major, minor, flags, header length, payload length
 _FIXED = struct.Struct("<8sBBHIQ")
 _CRC = struct.Struct("<I")
-_MAX_HEADER = 16 << 20  # the JSON of a 65,536-level codebook is ~3 MB
+_MAX_HEADER = 16 << 20  # compressed or not; the JSON of a 65,536-level codebook is ~3 MB
 _MAX_NDIM = 32
 #: Default refusal threshold of decoders, in pixels (override with ``max_pixels``).
 DEFAULT_MAX_PIXELS = 1 << 32
-# A context-coded payload spends at least this fraction of a bit per binary
-# decision (its probabilities are clamped), so it cannot describe more pixels
-# than this per payload byte; FORMAT.md states the bound.
+# A context-coded payload spends at least log2(4096/4095) bits per binary
+# decision (its probabilities are clamped), so it cannot describe more than
+# ~22,700 pixels per payload byte; FORMAT.md states this looser bound.
 _CONTEXT_PIXELS_PER_BYTE = 1 << 16
 _CONTEXT_SLACK = 64
 
 
-#: Payload coders, the default first. ("context", FORMAT.md's entropy coder, joins when
-#: pack/entropy.py lands.)
-CODERS = ("packed",)
+#: Payload coders, the default first: "context" (pack/entropy.py) and "packed" (pack/bits.py).
+CODERS = ("context", "packed")
 DEFAULT_CODER = CODERS[0]
 
 
@@ -79,15 +78,18 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
         raise ValueError(f"A .vq file holds a non-empty array of 1 to {_MAX_NDIM} dimensions; got shape {codes.shape}.")
     encode, _ = _codec(coder)
     payload = encode(codes.reshape(_as_2d(codes.shape)).astype(code_dtype(codebook.n_levels), copy=False), codebook.n_levels)
-    header = json.dumps(
-        {
-            "shape": list(codes.shape),
-            "coder": coder,
-            "n_levels": codebook.n_levels,
-            "codebook": codebook.to_config(),
-        },
-        separators=(",", ":"),
-    ).encode()
+    header = zlib.compress(
+        json.dumps(
+            {
+                "shape": list(codes.shape),
+                "coder": coder,
+                "n_levels": codebook.n_levels,
+                "codebook": codebook.to_config(),
+            },
+            separators=(",", ":"),
+        ).encode(),
+        9,
+    )
     body = _FIXED.pack(MAGIC, VERSION[0], VERSION[1], 0, len(header), len(payload)) + header + payload
     return body + _CRC.pack(zlib.crc32(body))
 
@@ -118,8 +120,12 @@ def _parse(data, max_pixels: int):
     if zlib.crc32(body) != stored:
         raise VQError("Damaged .vq file: checksum mismatch.")
     try:
-        header = json.loads(bytes(view[_FIXED.size : _FIXED.size + header_len]))
-    except (UnicodeDecodeError, ValueError) as exc:
+        inflate = zlib.decompressobj()
+        text = inflate.decompress(bytes(view[_FIXED.size : _FIXED.size + header_len]), _MAX_HEADER)
+        if inflate.unconsumed_tail or not inflate.eof or inflate.unused_data:
+            raise ValueError("not one complete zlib stream within the size limit")
+        header = json.loads(text)
+    except (zlib.error, UnicodeDecodeError, ValueError) as exc:
         raise VQError(f"Damaged .vq file: unreadable header ({exc}).") from None
     if not isinstance(header, dict):
         raise VQError("Damaged .vq file: the header is not a JSON object.")
