@@ -73,6 +73,19 @@ def test_round_trip_property(coder, shape, n_levels, data):
     np.testing.assert_array_equal(codes, codebook.encode(values))
 
 
+def test_compact_edges_round_trip_exactly(camera):
+    for strategy in ("optimal", "kmeans", "quantile"):
+        codebook = vqimage.fit(camera, 16, strategy=strategy)
+        data = vqimage.compress(camera, codebook=codebook)
+        header, _ = parts(data)
+        assert isinstance(header["codebook"]["edges"], dict) == (strategy != "quantile")
+        assert vqimage.decompress(data)[1] == codebook
+    header, payload = parts(vqimage.compress(camera, 4))
+    for bad in ({"low": 0}, {"low": "x", "high": 1}, [1, 0]):
+        with pytest.raises(VQError, match="Invalid codebook config"):
+            vqimage.decompress(rebuild(header | {"codebook": header["codebook"] | {"edges": bad}}, payload))
+
+
 def test_info(camera):
     data = vqimage.compress(camera, 8, coder="packed")
     info = vqimage.vq_info(data)

@@ -70,6 +70,30 @@ def _as_2d(shape) -> tuple[int, int]:
     return (math.prod(shape[:-1]), shape[-1])
 
 
+def _compact(config: dict) -> dict:
+    """Drop interior edges that are exactly the midpoints of adjacent levels (kmeans, optimal).
+
+    They are most of a many-level header's bytes; FORMAT.md's ``{"low", "high"}`` form.
+    """
+    levels, edges = np.asarray(config["levels"]), np.asarray(config["edges"])
+    if levels.size >= 2 and np.array_equal((levels[1:] + levels[:-1]) / 2, edges[1:-1]):
+        return config | {"edges": {"low": config["edges"][0], "high": config["edges"][-1]}}
+    return config
+
+
+def _expand(config):
+    """Inverse of :func:`_compact` (anything malformed is left for ``from_config`` to refuse)."""
+    if not isinstance(config, dict) or not isinstance(config.get("edges"), dict):
+        return config
+    outer, levels = config["edges"], config.get("levels")
+    try:
+        low, high = float(outer["low"]), float(outer["high"])
+        levels = np.asarray(levels, dtype=np.float64).reshape(-1)
+    except (KeyError, TypeError, ValueError):
+        raise VQError("Invalid codebook config: malformed compact edges.") from None
+    return config | {"edges": [low, *((levels[1:] + levels[:-1]) / 2).tolist(), high]}
+
+
 def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODER) -> bytes:
     """Serialise codes and their codebook into the bytes of a ``.vq`` file."""
     check_param("coder", coder, Options(CODERS), caller="compress")
@@ -84,7 +108,7 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
                 "shape": list(codes.shape),
                 "coder": coder,
                 "n_levels": codebook.n_levels,
-                "codebook": codebook.to_config(),
+                "codebook": _compact(codebook.to_config()),
             },
             separators=(",", ":"),
         ).encode(),
@@ -139,7 +163,7 @@ def _parse(data, max_pixels: int):
     coder = header.get("coder")
     if coder not in CODERS:
         raise VQError(f"Unsupported payload coder {coder!r} (known: {', '.join(CODERS)}).")
-    codebook = Codebook.from_config(header.get("codebook"))
+    codebook = Codebook.from_config(_expand(header.get("codebook")))
     if header.get("n_levels") != codebook.n_levels:
         raise VQError("Damaged .vq file: n_levels disagrees with the codebook.")
     pixels = math.prod(shape)
