@@ -70,7 +70,8 @@ _PARALLEL_MIN = 1 << 18
 
 def count_values(flat: np.ndarray, nbins: int) -> np.ndarray:
     """Counts of each value of a 1-D uint8/uint16 array (``np.bincount``)."""
-    parts = numba.get_num_threads() if flat.size >= _PARALLEL_MIN else 1
+    # At most 8 slices: each holds 4 sub-histograms (16 MiB in all for uint16 at 8).
+    parts = min(numba.get_num_threads(), 8, max(1, flat.size // _PARALLEL_MIN))
     return _count(np.ascontiguousarray(flat), nbins, parts)
 
 
