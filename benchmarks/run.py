@@ -51,6 +51,7 @@ import numpy as np
 
 import vqimage
 from vqimage.io import FaceUnavailable
+from vqimage.metrics import mse
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -137,10 +138,6 @@ def table(headers: list[str], rows: list[list], align: str | None = None) -> str
     rule = ["---" if a == "l" else "--:" for a in align]
     lines = [headers, rule, *cells]
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
-
-
-def mse(reference: np.ndarray, test: np.ndarray) -> float:
-    return vqimage.metrics.mse(reference, test)
 
 
 # --------------------------------------------------------------------------- environment
@@ -612,7 +609,7 @@ def storage_methods(codes, codebook):
     from PIL import Image
 
     from vqimage.pack.container import CODERS, read_vq, write_vq
-    from vqimage.pack.export import palette_png
+    from vqimage.pack.export import export_bytes, palette_png
 
     recon = codebook.decode(codes)
 
@@ -620,16 +617,11 @@ def storage_methods(codes, codebook):
         with Image.open(io.BytesIO(data)) as img:
             return np.asarray(img)
 
-    def webp(data=None):
-        out = io.BytesIO()
-        Image.fromarray(recon).save(out, format="WEBP", lossless=True, quality=100, method=6)
-        return out.getvalue()
-
     methods = {f".vq {coder}": (lambda coder=coder: write_vq(codes, codebook, coder=coder),
                                 lambda data: read_vq(data)[0]) for coder in CODERS}
     methods |= {
         "PNG (palette, Pillow optimize)": (lambda: palette_png(codes, codebook), pillow_decode),
-        "WebP lossless (method 6)": (webp, pillow_decode),
+        "WebP lossless (method 6)": (lambda: export_bytes("webp", codes, codebook)[0], pillow_decode),
         "JPEG XL lossless e7": (lambda: imagecodecs.jpegxl_encode(recon, lossless=True, effort=7),
                                 imagecodecs.jpegxl_decode),
         "JPEG XL lossless e9": (lambda: imagecodecs.jpegxl_encode(recon, lossless=True, effort=9),

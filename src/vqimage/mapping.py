@@ -114,26 +114,25 @@ def _check_codebook(codebook, caller):
 
 def _encode_lut(codebook: Codebook, dtype: np.dtype) -> np.ndarray:
     """Code of every value of an 8/16-bit dtype, indexed by its unsigned view."""
-    key = dtype.str
-    lut = codebook._luts.get(key)
-    if lut is None:
+
+    def build(cb):
         udtype = np.dtype(f"u{dtype.itemsize}")
         every = np.arange(1 << (8 * dtype.itemsize), dtype=np.int64).astype(udtype).view(dtype)
-        lut = np.searchsorted(codebook.thresholds, every, side="right").astype(codebook.code_dtype)
-        codebook._luts[key] = lut
-    return lut
+        return np.searchsorted(cb.thresholds, every, side="right").astype(cb.code_dtype)
+
+    return codebook.derived(("encode", dtype.str), build)
 
 
 def _decode_lut(codebook: Codebook, dtype, codes_dtype: np.dtype) -> np.ndarray:
     """Levels in ``dtype``, padded to every value of ``codes_dtype`` (checked codes never reach the pad)."""
-    table = codebook.levels_as(dtype)
-    key = f"decode{table.dtype.str}{codes_dtype.str}"
-    lut = codebook._luts.get(key)
-    if lut is None:
+
+    def build(cb):
+        table = cb.levels_as(dtype)
         lut = np.zeros(1 << (8 * codes_dtype.itemsize), table.dtype)
         lut[: table.size] = table[: lut.size]
-        codebook._luts[key] = lut
-    return lut
+        return lut
+
+    return codebook.derived(("decode", np.dtype(dtype or codebook.dtype).str, codes_dtype.str), build)
 
 
 def _comparison_table(codebook: Codebook, dtype: np.dtype) -> tuple[np.ndarray, int]:
@@ -143,13 +142,13 @@ def _comparison_table(codebook: Codebook, dtype: np.dtype) -> tuple[np.ndarray, 
     reaches go into ``base``; ``above`` is padded to 7 or 15 entries with the
     dtype's maximum, which no value exceeds.
     """
-    key = "compare" + dtype.str
-    table = codebook._luts.get(key)
-    if table is None:  # at most 15 thresholds: plain Python beats numpy's call overhead
+
+    def build(cb):  # at most 15 thresholds: plain Python beats numpy's call overhead
         top = int(np.iinfo(dtype).max)
-        above = [math.ceil(t) - 1 for t in codebook.thresholds.tolist()]
+        above = [math.ceil(t) - 1 for t in cb.thresholds.tolist()]
         base = sum(a < 0 for a in above)
         above = [min(a, top) for a in above if a >= 0]
-        width = 7 if codebook.n_levels <= 8 else 15
-        table = codebook._luts[key] = (np.array(above + [top] * (width - len(above)), dtype), base)
-    return table
+        width = 7 if cb.n_levels <= 8 else 15
+        return np.array(above + [top] * (width - len(above)), dtype), base
+
+    return codebook.derived(("compare", dtype.str), build)

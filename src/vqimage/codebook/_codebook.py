@@ -83,7 +83,7 @@ class Codebook:
         self.strategy = str(strategy)
         self.reconstruction = str(reconstruction)
         self.dtype = np.dtype(dtype)
-        self._luts: dict = {}
+        self._derived: dict = {}
 
     @property
     def n_levels(self) -> int:
@@ -122,6 +122,16 @@ class Codebook:
         from ..mapping import decode
 
         return decode(codes, self, dtype=dtype)
+
+    def derived(self, key, build):
+        """``build(self)``, computed once per ``key`` and kept: the codebook never changes.
+
+        The map stage keeps its look-up tables here (one per image dtype).
+        """
+        table = self._derived.get(key)
+        if table is None:
+            table = self._derived[key] = build(self)
+        return table
 
     def levels_as(self, dtype=None) -> np.ndarray:
         """The levels in ``dtype`` (default: the fitted dtype).
