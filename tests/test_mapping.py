@@ -72,3 +72,12 @@ def test_errors():
         cb.encode(np.array([np.nan]))
     with pytest.raises(TypeError, match="'dtype' parameter of decode"):
         cb.decode(np.zeros(2, np.uint8), dtype=bool)
+
+
+def test_decode_tables_are_kept_per_output_dtype():
+    cb = vqimage.fit(np.array([0, 1, 10, 11], dtype=np.uint8), 2)
+    codes = np.array([0, 1], dtype=np.uint8)
+    assert cb.decode(codes).dtype == np.uint8
+    assert cb.decode(codes, dtype=np.float64).tolist() == [0.5, 10.5]
+    assert cb.decode(codes, dtype=np.dtype(np.float32)).dtype == np.float32
+    assert cb.decode(codes).tolist() == [0, 10]

@@ -132,7 +132,8 @@ def _decode_lut(codebook: Codebook, dtype, codes_dtype: np.dtype) -> np.ndarray:
         lut[: table.size] = table[: lut.size]
         return lut
 
-    return codebook.derived(("decode", np.dtype(dtype or codebook.dtype).str, codes_dtype.str), build)
+    key = np.dtype(codebook.dtype if dtype is None else dtype).str
+    return codebook.derived(("decode", key, codes_dtype.str), build)
 
 
 def _comparison_table(codebook: Codebook, dtype: np.dtype) -> tuple[np.ndarray, int]:
