@@ -267,8 +267,8 @@ def test_config_round_trip_and_json():
     assert repr(again) == "Codebook(n_levels=5, strategy='quantile', reconstruction='centroid', dtype=uint16)"
     with pytest.raises(VQError, match="not valid JSON"):
         Codebook.from_config("{nope")
-    with pytest.raises(VQError, match="Not a scalar codebook"):
-        Codebook.from_config({"type": "vector"})
+    with pytest.raises(VQError, match="Not a codebook config"):
+        Codebook.from_config({"type": "matrix"})
     bad = cb.to_config() | {"edges": [0, 1]}
     with pytest.raises(VQError, match="needs 6 edges"):
         Codebook.from_config(bad)

@@ -1,5 +1,7 @@
 """Stage 3: image -> codes (a table look-up or a search), codes -> image.
 
+Gray codebooks
+--------------
 Integer images of 8 or 16 bits are encoded by counting the thresholds each
 pixel reaches (unsigned, up to 16 levels: vectorised comparisons) or through a
 look-up table with one entry per possible value (256 or 65,536 entries); the
@@ -40,8 +42,10 @@ def encode(image, codebook: Codebook) -> np.ndarray:
     array([[0, 0],
            [1, 1]], dtype=uint8)
     """
-    image = check_image(image, caller="encode")
     _check_codebook(codebook, "encode")
+    if codebook.mode != "gray":
+        return _encode_vectors(image, codebook)
+    image = check_image(image, caller="encode")
     if image.dtype.kind == "u" and image.dtype.itemsize <= 2 and codebook.n_levels <= 16:
         from ._kernels import encode_by_comparison
 
@@ -56,22 +60,25 @@ def encode(image, codebook: Codebook) -> np.ndarray:
     return codes.astype(codebook.code_dtype, copy=False)
 
 
-def decode(codes, codebook: Codebook, *, dtype=None) -> np.ndarray:
+def decode(codes, codebook: Codebook, *, dtype=None, shape=None) -> np.ndarray:
     """Reconstruction of an image from its codes.
 
     Parameters
     ----------
-    codes : array_like of unsigned or signed ints, any shape
+    codes : array_like of unsigned or signed ints, any shape (2-D for blocks)
         Values in ``[0, codebook.n_levels)``.
     codebook : Codebook
     dtype : numpy dtype, optional
         Output dtype; default the dtype the codebook was fitted on. Integer
         dtypes get the levels rounded half to even (and clipped to the dtype's
         range); ask for ``np.float64`` to get the exact levels.
+    shape : (int, int), optional
+        Block codebooks: the image's shape, to crop the padded tiles to.
 
     Returns
     -------
-    ndarray of ``dtype``, same shape as ``codes``
+    ndarray of ``dtype``: the shape of ``codes`` (gray), ``codes.shape + (d,)``
+    (color), or ``shape`` (blocks; default ``codes.shape`` times the block)
 
     Examples
     --------
@@ -97,11 +104,62 @@ def decode(codes, codebook: Codebook, *, dtype=None) -> np.ndarray:
                 f"The 'codes' parameter of decode must lie in [0, {codebook.n_levels - 1}] "
                 f"for a {codebook.n_levels}-level codebook. Got values in [{low}, {high}]."
             )
-    if codes.dtype.kind == "u" and codes.dtype.itemsize <= 2:
+    if codebook.mode == "block":
+        return _decode_blocks(codes, codebook, dtype, shape)
+    if shape is not None:
+        raise ValueError("The 'shape' parameter of decode applies to block codebooks only.")
+    if codebook.mode == "gray" and codes.dtype.kind == "u" and codes.dtype.itemsize <= 2:
         from ._kernels import apply_lut
 
         return apply_lut(codes, _decode_lut(codebook, dtype, codes.dtype))
     return codebook.levels_as(dtype)[codes]
+
+
+def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
+    from . import _vector_kernels as K
+    from .codebook.vector import _cell_bits, check_vector_image, image_blocks
+
+    image = check_vector_image(image, mode=codebook.mode, caller="encode")
+    d = codebook.n_components
+    if codebook.mode == "block":
+        vectors, grid = image_blocks(image, codebook.block)
+        shape = grid
+    else:
+        if image.shape[-1] != d:
+            if not (image.shape[-1] == 3 and d == 4):
+                raise ValueError(
+                    f"This codebook holds {'RGBA' if d == 4 else 'RGB'} colors; the image has "
+                    f"{image.shape[-1]} channels. Drop the alpha channel (image[..., :3]) or fit an RGBA codebook."
+                )
+            opaque = np.full(image.shape[:-1] + (1,), 255, np.uint8)  # RGB -> opaque RGBA
+            image = np.concatenate([image, opaque], axis=-1)
+        vectors = image.reshape(-1, d)
+        shape = image.shape[:-1]
+    centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
+    codes = np.empty(vectors.shape[0], codebook.code_dtype)
+    K.nearest_codes(np.ascontiguousarray(vectors), centers, _cell_bits(d), codes)
+    if codebook.mode == "color" and d == 4:
+        clear = np.flatnonzero(centers[:, 3] == 0)
+        if clear.size:
+            codes[vectors[:, 3] == 0] = clear[0]
+    return codes.reshape(shape)
+
+
+def _decode_blocks(codes, codebook, dtype, shape):
+    from .codebook.vector import join_blocks
+
+    if codes.ndim != 2:
+        raise ValueError(f"Block codes are 2-D (one code per tile). Got shape {codes.shape}.")
+    rows, cols = codebook.block
+    if shape is not None:
+        shape = tuple(int(s) for s in shape)
+        grid = (-(-shape[0] // rows), -(-shape[1] // cols)) if len(shape) == 2 else None
+        if grid != codes.shape:
+            raise ValueError(
+                f"The 'shape' parameter of decode must be a 2-D shape tiled by {codes.shape} blocks of "
+                f"{rows}x{cols}. Got {shape}."
+            )
+    return join_blocks(codebook.levels_as(dtype)[codes.reshape(-1)], codes.shape, codebook.block, shape)
 
 
 def _check_codebook(codebook, caller):

@@ -21,7 +21,8 @@ def compress(image, n_levels: int | None = None, *, codebook: Codebook | None = 
     Parameters
     ----------
     image : array_like
-        Any shape, int or float dtype.
+        Any shape, int or float dtype (gray); 8-bit RGB/RGBA with
+        ``mode='color'``; 8-bit gray with ``mode='block'``.
     n_levels : int, optional
         Levels to fit (see :func:`vqimage.fit`); not needed with ``codebook``.
     codebook : Codebook, optional
@@ -32,7 +33,7 @@ def compress(image, n_levels: int | None = None, *, codebook: Codebook | None = 
         information limit; the default) or 'packed' (exactly
         ``ceil(log2 n_levels)`` bits per pixel).
     **fit_options
-        Passed to :func:`vqimage.fit` (strategy, reconstruction, weights, ...).
+        Passed to :func:`vqimage.fit` (mode, strategy, reconstruction, weights, ...).
 
     Returns
     -------
@@ -55,7 +56,8 @@ def compress(image, n_levels: int | None = None, *, codebook: Codebook | None = 
         raise TypeError("compress takes either a codebook or n_levels and fit options, not both.")
     elif not isinstance(codebook, Codebook):
         raise TypeError(f"The 'codebook' parameter of compress must be a Codebook. Got {type(codebook).__name__}.")
-    return write_vq(codebook.encode(image), codebook, coder=coder)
+    image_shape = np.shape(image) if codebook.mode == "block" else None
+    return write_vq(codebook.encode(image), codebook, coder=coder, image_shape=image_shape)
 
 
 def decompress(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, Codebook]:
@@ -71,14 +73,15 @@ def decompress(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarra
 
 def decompress_image(data, *, dtype=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """The reconstructed image from ``.vq`` bytes (in the source dtype unless ``dtype``)."""
-    codes, codebook = read_vq(data, max_pixels=max_pixels)
-    return codebook.decode(codes, dtype=dtype)
+    codes, codebook, shape = read_vq(data, max_pixels=max_pixels, with_shape=True)
+    return codebook.decode(codes, dtype=dtype, shape=shape if codebook.mode == "block" else None)
 
 
 def vq_info(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
     """Header and sizes of ``.vq`` bytes (checksum verified, payload not decoded).
 
-    Keys: shape, dtype, n_levels, strategy, reconstruction, coder, bytes,
-    payload_bytes, bits_per_pixel, original_bytes, ratio.
+    Keys: shape (of the codes), image_shape, mode, dtype, n_levels, strategy,
+    reconstruction, coder, bytes, payload_bytes, bits_per_pixel (per image
+    pixel), original_bytes, ratio.
     """
     return read_info(data, max_pixels=max_pixels)

@@ -13,7 +13,11 @@ __all__ = ["Codebook", "code_dtype"]
 #: In the order tables and figures show them: simplest first.
 STRATEGIES = ("uniform", "quantile", "kmeans", "optimal")
 RECONSTRUCTIONS = ("centroid", "midpoint", "median")
+#: What a codeword is: one gray value, one color (RGB / RGBA), or a block of gray pixels.
+MODES = ("gray", "color", "block")
 _CONFIG_VERSION = 1
+# Vector codewords: colors (3 or 4 components) and blocks of up to 4 x 4 pixels.
+_MAX_COMPONENTS = 16
 
 
 def code_dtype(n_levels: int) -> np.dtype:
@@ -22,31 +26,43 @@ def code_dtype(n_levels: int) -> np.dtype:
 
 
 class Codebook:
-    """A scalar codebook: decision edges and one reconstruction level per code.
+    """A codebook: the reconstruction of each code, and how values get their code.
 
-    A value ``x`` gets code ``i`` when ``edges[i] <= x < edges[i + 1]``
-    (values below ``edges[1]`` get 0 and values from ``edges[-2]`` up get
-    ``n_levels - 1``; the outer edges are the fitted data's range, as in
-    scikit-learn's ``KBinsDiscretizer.bin_edges_``). Code ``i`` decodes to
-    ``levels[i]``.
+    **Gray** (scalar) codebooks have decision edges: a value ``x`` gets code
+    ``i`` when ``edges[i] <= x < edges[i + 1]`` (values below ``edges[1]``
+    get 0 and values from ``edges[-2]`` up get ``n_levels - 1``; the outer
+    edges are the fitted data's range, as in scikit-learn's
+    ``KBinsDiscretizer.bin_edges_``). Code ``i`` decodes to ``levels[i]``.
 
-    Make one with :func:`vqimage.fit`; rebuild one from :meth:`to_config`.
+    **Vector** codebooks (``mode='color'`` or ``'block'``) have one codeword
+    per code, ``levels[i]`` of shape ``(d,)``: a color (RGB or RGBA) or a
+    block of gray pixels (``block=(rows, cols)``, flattened row by row). A
+    vector gets the code of its nearest codeword (least squared Euclidean
+    distance, ties to the lowest code); they have no edges.
+
+    Make one with :func:`vqimage.fit` or :func:`vqimage.palette_codebook`;
+    rebuild one from :meth:`to_config`.
 
     Parameters
     ----------
-    levels : array_like of float, shape (k,)
-        Reconstruction value of each code.
-    edges : array_like of float, shape (k + 1,)
-        Non-decreasing bin edges.
+    levels : array_like of float, shape (k,) or (k, d)
+        Reconstruction of each code.
+    edges : array_like of float, shape (k + 1,), or None
+        Non-decreasing bin edges (gray); None for vector codebooks.
     strategy : str
-        How the edges were chosen ('uniform', 'quantile', 'kmeans', 'optimal',
-        or 'edges' for user-given edges).
+        How the codebook was made ('uniform', 'quantile', 'kmeans',
+        'optimal', 'edges' for user-given edges, 'wu', 'palette').
     reconstruction : str
         How the levels were chosen from the data in each bin ('centroid',
-        'midpoint' or 'median').
+        'midpoint' or 'median'; vector codebooks: 'centroid', or 'palette'
+        for user-given colors).
     dtype : numpy dtype
         The dtype of the data the codebook was fitted on; :meth:`decode`
         returns it by default.
+    mode : {'gray', 'color', 'block'}, optional
+        Default: 'gray' for 1-D levels, 'color' for 2-D levels.
+    block : (int, int), optional
+        The block shape, for ``mode='block'``.
 
     Examples
     --------
@@ -63,23 +79,54 @@ class Codebook:
            [210, 210, 210]], dtype=uint8)
     """
 
-    def __init__(self, levels, edges, *, strategy: str, reconstruction: str, dtype):
-        levels = np.array(levels, dtype=np.float64).reshape(-1)
-        edges = np.array(edges, dtype=np.float64).reshape(-1)
-        if not 1 <= levels.size <= 65536:
-            raise ValueError(f"A codebook has 1 to 65536 levels. Got {levels.size}.")
-        if edges.size != levels.size + 1:
-            raise ValueError(
-                f"A codebook with {levels.size} levels needs {levels.size + 1} edges. Got {edges.size}."
-            )
-        if not (np.isfinite(levels).all() and np.isfinite(edges).all()):
+    def __init__(self, levels, edges=None, *, strategy: str, reconstruction: str, dtype, mode=None, block=None):
+        levels = np.array(levels, dtype=np.float64)
+        if mode is None:
+            mode = "gray" if levels.ndim <= 1 else "color"
+        if mode not in MODES:
+            raise ValueError(f"A codebook's mode is one of {', '.join(MODES)}. Got {mode!r}.")
+        if mode == "gray":
+            levels = levels.reshape(-1)
+            if edges is None:
+                raise ValueError("A gray codebook needs edges.")
+            edges = np.array(edges, dtype=np.float64).reshape(-1)
+        else:
+            if levels.ndim != 2 or not 1 <= levels.shape[1] <= _MAX_COMPONENTS:
+                raise ValueError(
+                    f"A {mode} codebook's levels have shape (k, d) with 1 <= d <= {_MAX_COMPONENTS}. "
+                    f"Got shape {levels.shape}."
+                )
+            if edges is not None:
+                raise ValueError(f"A {mode} codebook has no edges (codes go to the nearest codeword).")
+        if not 1 <= levels.shape[0] <= 65536:
+            raise ValueError(f"A codebook has 1 to 65536 levels. Got {levels.shape[0]}.")
+        if mode == "color" and levels.shape[1] not in (3, 4):
+            raise ValueError(f"A color codebook has RGB (3) or RGBA (4) levels. Got {levels.shape[1]} components.")
+        if mode == "block":
+            if block is None or len(block) != 2 or any(int(b) < 1 for b in block):
+                raise ValueError(f"A block codebook needs block=(rows, cols). Got {block!r}.")
+            block = (int(block[0]), int(block[1]))
+            if block[0] * block[1] != levels.shape[1]:
+                raise ValueError(f"Block {block} has {block[0] * block[1]} pixels; the levels have {levels.shape[1]}.")
+        elif block is not None:
+            raise ValueError(f"block= is for block codebooks; this one is {mode}.")
+        if mode == "gray":
+            if edges.size != levels.size + 1:
+                raise ValueError(
+                    f"A codebook with {levels.size} levels needs {levels.size + 1} edges. Got {edges.size}."
+                )
+            if not np.isfinite(edges).all():
+                raise ValueError("Codebook levels and edges must be finite.")
+            if (edges[1:] < edges[:-1]).any():
+                raise ValueError("Codebook edges must be non-decreasing.")
+            edges.flags.writeable = False
+        if not np.isfinite(levels).all():
             raise ValueError("Codebook levels and edges must be finite.")
-        if (edges[1:] < edges[:-1]).any():
-            raise ValueError("Codebook edges must be non-decreasing.")
         levels.flags.writeable = False
-        edges.flags.writeable = False
         self.levels = levels
         self.edges = edges
+        self.mode = mode
+        self.block = block
         self.strategy = str(strategy)
         self.reconstruction = str(reconstruction)
         self.dtype = np.dtype(dtype)
@@ -88,7 +135,12 @@ class Codebook:
     @property
     def n_levels(self) -> int:
         """Number of codes."""
-        return int(self.levels.size)
+        return int(self.levels.shape[0])
+
+    @property
+    def n_components(self) -> int:
+        """Values per codeword: 1 (gray), 3 or 4 (color), rows * cols (block)."""
+        return 1 if self.levels.ndim == 1 else int(self.levels.shape[1])
 
     @property
     def code_dtype(self) -> np.dtype:
@@ -102,7 +154,9 @@ class Codebook:
 
     @property
     def thresholds(self) -> np.ndarray:
-        """The interior edges: code ``i`` starts at ``thresholds[i - 1]``."""
+        """The interior edges of a gray codebook: code ``i`` starts at ``thresholds[i - 1]``."""
+        if self.edges is None:
+            raise AttributeError(f"A {self.mode} codebook has no thresholds (codes go to the nearest codeword).")
         return self.edges[1:-1]
 
     def encode(self, image) -> np.ndarray:
@@ -114,14 +168,14 @@ class Codebook:
 
         return encode(image, self)
 
-    def decode(self, codes, *, dtype=None) -> np.ndarray:
+    def decode(self, codes, *, dtype=None, shape=None) -> np.ndarray:
         """Reconstruction from codes, in ``dtype`` (default: the fitted dtype).
 
         See :func:`vqimage.mapping.decode`.
         """
         from ..mapping import decode
 
-        return decode(codes, self, dtype=dtype)
+        return decode(codes, self, dtype=dtype, shape=shape)
 
     def derived(self, key, build):
         """``build(self)``, computed once per ``key`` and kept: the codebook never changes.
@@ -146,6 +200,19 @@ class Codebook:
 
     def to_config(self) -> dict:
         """A small JSON-safe dict that :meth:`from_config` turns back into this codebook."""
+        if self.mode != "gray":
+            config = {
+                "type": "vector",
+                "version": _CONFIG_VERSION,
+                "mode": self.mode,
+                "strategy": self.strategy,
+                "reconstruction": self.reconstruction,
+                "dtype": self.dtype.str,
+                "levels": self.levels.tolist(),
+            }
+            if self.block is not None:
+                config["block"] = list(self.block)
+            return config
         return {
             "type": "scalar",
             "version": _CONFIG_VERSION,
@@ -170,14 +237,20 @@ class Codebook:
                 config = json.loads(config)
             except ValueError as exc:
                 raise VQError(f"Codebook config is not valid JSON: {exc}") from None
-        if not isinstance(config, dict) or config.get("type") != "scalar":
-            raise VQError("Not a scalar codebook config (missing \"type\": \"scalar\").")
+        if not isinstance(config, dict) or config.get("type") not in ("scalar", "vector"):
+            raise VQError("Not a codebook config (missing \"type\": \"scalar\" or \"vector\").")
         if config.get("version") != _CONFIG_VERSION:
             raise VQError(f"Unsupported codebook config version {config.get('version')!r}.")
         try:
             dtype = np.dtype(config["dtype"])
             if dtype.kind not in "uif":
                 raise TypeError(f"dtype {dtype} is not numeric")
+            if config["type"] == "vector":
+                if config.get("mode") not in ("color", "block"):
+                    raise ValueError(f"vector mode {config.get('mode')!r} is not 'color' or 'block'")
+                levels = np.asarray(config["levels"], dtype=np.float64)
+                return cls(levels, None, strategy=config["strategy"], reconstruction=config["reconstruction"],
+                           dtype=dtype, mode=config["mode"], block=config.get("block"))
             return cls(
                 config["levels"],
                 config["edges"],
@@ -196,7 +269,9 @@ class Codebook:
     __hash__ = None
 
     def __repr__(self) -> str:
+        mode = "" if self.mode == "gray" else f"mode={self.mode!r}, n_components={self.n_components}, "
+        block = "" if self.block is None else f"block={self.block}, "
         return (
-            f"Codebook(n_levels={self.n_levels}, strategy={self.strategy!r}, "
+            f"Codebook(n_levels={self.n_levels}, {mode}{block}strategy={self.strategy!r}, "
             f"reconstruction={self.reconstruction!r}, dtype={self.dtype})"
         )

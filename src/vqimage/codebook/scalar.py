@@ -130,7 +130,7 @@ def fit(
             f"The data has only {hist.n_values} distinct value(s); fitting {hist.n_values} "
             f"level(s) instead of {k} (lossless).",
             FitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         thresholds = (hist.values[1:] + hist.values[:-1]) / 2
         return _build(hist, thresholds, low, high, strategy, reconstruction)
@@ -240,7 +240,7 @@ def _lloyd(hist: Histogram, k: int, max_iter: int) -> np.ndarray:
         f"kmeans did not converge in max_iter={max_iter} iterations; the levels are "
         "those of the last iteration.",
         FitWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return centers
 
@@ -272,7 +272,7 @@ def _build(hist, thresholds, low, high, strategy, reconstruction, *, drop_empty=
             f"non-empty; the codebook has {occupied.size} levels. strategy='optimal' always "
             "uses every level the data allows.",
             FitWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         thresholds = thresholds[occupied[1:] - 1]
         return _build(hist, thresholds, low, high, strategy, reconstruction)

@@ -75,6 +75,8 @@ def _compact(config: dict) -> dict:
 
     They are most of a many-level header's bytes; FORMAT.md's ``{"low", "high"}`` form.
     """
+    if config.get("type") != "scalar":
+        return config
     levels, edges = np.asarray(config["levels"]), np.asarray(config["edges"])
     if levels.size >= 2 and np.array_equal((levels[1:] + levels[:-1]) / 2, edges[1:-1]):
         return config | {"edges": {"low": config["edges"][0], "high": config["edges"][-1]}}
@@ -94,12 +96,26 @@ def _expand(config):
     return config | {"edges": [low, *((levels[1:] + levels[:-1]) / 2).tolist(), high]}
 
 
-def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODER) -> bytes:
-    """Serialise codes and their codebook into the bytes of a ``.vq`` file."""
+def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODER, image_shape=None) -> bytes:
+    """Serialise codes and their codebook into the bytes of a ``.vq`` file.
+
+    Block codebooks need ``image_shape``, the (height, width) the tiles are
+    cropped to when decoding.
+    """
     check_param("coder", coder, Options(CODERS), caller="compress")
     codes = np.ascontiguousarray(codes)
     if codes.size == 0 or codes.ndim == 0 or codes.ndim > _MAX_NDIM:
         raise ValueError(f"A .vq file holds a non-empty array of 1 to {_MAX_NDIM} dimensions; got shape {codes.shape}.")
+    extra = {}
+    if codebook.mode == "block":
+        if image_shape is None or _block_grid(image_shape, codebook.block) != codes.shape:
+            raise ValueError(
+                f"A .vq file of {codebook.block[0]}x{codebook.block[1]} block codes of shape {codes.shape} "
+                f"needs the image's shape (image_shape=); got {image_shape!r}."
+            )
+        extra["image_shape"] = [int(s) for s in image_shape]
+    elif image_shape is not None:
+        raise ValueError("image_shape= is for block codebooks only.")
     encode, _ = _codec(coder)
     payload = encode(codes.reshape(_as_2d(codes.shape)).astype(code_dtype(codebook.n_levels), copy=False), codebook.n_levels)
     header = zlib.compress(
@@ -109,6 +125,7 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
                 "coder": coder,
                 "n_levels": codebook.n_levels,
                 "codebook": _compact(codebook.to_config()),
+                **extra,
             },
             separators=(",", ":"),
         ).encode(),
@@ -176,12 +193,37 @@ def _parse(data, max_pixels: int):
         )
     if coder == "context" and codebook.n_levels > 1 and pixels > _CONTEXT_PIXELS_PER_BYTE * (payload_len + _CONTEXT_SLACK):
         raise VQError(f"Damaged .vq file: {payload_len} payload bytes cannot describe {pixels:,} pixels.")
+    if codebook.mode == "block":
+        image_shape = header.get("image_shape")
+        if (
+            not isinstance(image_shape, list)
+            or not all(type(s) is int and s >= 1 for s in image_shape)
+            or _block_grid(image_shape, codebook.block) != tuple(shape)
+        ):
+            raise VQError(f"Damaged .vq file: invalid image_shape {image_shape!r} for block codes of shape {shape}.")
     payload = view[expected - _CRC.size - payload_len : expected - _CRC.size]
     return header, codebook, payload
 
 
-def read_vq(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, Codebook]:
-    """Codes and codebook from the bytes of a ``.vq`` file.
+def _block_grid(image_shape, block):
+    """The (rows, cols) of tiles covering a 2-D image, or None for another shape."""
+    if len(image_shape) != 2:
+        return None
+    return (-(-int(image_shape[0]) // block[0]), -(-int(image_shape[1]) // block[1]))
+
+
+def image_shape_of(header: dict, codebook: Codebook) -> tuple:
+    """Shape of the decoded image: the codes' (gray), plus the channels (color), the stored one (block)."""
+    shape = tuple(header["shape"])
+    if codebook.mode == "color":
+        return shape + (codebook.n_components,)
+    if codebook.mode == "block":
+        return tuple(header["image_shape"])
+    return shape
+
+
+def read_vq(data, *, max_pixels: int = DEFAULT_MAX_PIXELS, with_shape: bool = False):
+    """Codes and codebook from the bytes of a ``.vq`` file (and the image's shape, ``with_shape=True``).
 
     Raises
     ------
@@ -192,19 +234,24 @@ def read_vq(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, 
     header, codebook, payload = _parse(data, max_pixels)
     shape = tuple(header["shape"])
     _, decode = _codec(header["coder"])
-    codes = decode(bytes(payload), codebook.n_levels, _as_2d(shape))
-    return codes.reshape(shape), codebook
+    codes = decode(bytes(payload), codebook.n_levels, _as_2d(shape)).reshape(shape)
+    if with_shape:
+        return codes, codebook, image_shape_of(header, codebook)
+    return codes, codebook
 
 
 def read_info(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
     """The header of a ``.vq`` file (checksum verified) and its sizes, without decoding."""
     header, codebook, payload = _parse(data, max_pixels)
     shape = tuple(header["shape"])
-    pixels = math.prod(shape)
-    original = pixels * codebook.dtype.itemsize
+    image_shape = image_shape_of(header, codebook)
+    original = math.prod(image_shape) * codebook.dtype.itemsize
+    pixels = math.prod(image_shape[:-1]) if codebook.mode == "color" else math.prod(image_shape)
     size = len(memoryview(data).cast("B"))
     return dict(
         shape=list(shape),
+        image_shape=list(image_shape),
+        mode=codebook.mode,
         dtype=str(codebook.dtype),
         n_levels=codebook.n_levels,
         strategy=codebook.strategy,

@@ -1,0 +1,332 @@
+"""Stage 4: codes + a fixed palette -> PNG-8, GIF, raw e-paper buffers.
+
+Every writer takes ``codes``, a 2-D array (rows, columns) of palette indices
+(uint8, or any integer dtype whose values fit), and, except :func:`epaper`,
+a palette: a uint8 array of shape (k, 3) or (k, 4) (see
+:mod:`vqimage.palettes`). A code must be < k.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+
+from .._validation import Interval, Options, VQError, check_param
+from ..palettes import check_palette
+
+__all__ = ["png8", "gif", "epaper", "epaper_unpack", "EPAPER_BITS"]
+
+#: Bits per pixel :func:`epaper` packs.
+EPAPER_BITS = (1, 2, 4, 8)
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_IDAT_CHUNK = 1 << 20  # split IDAT so no chunk nears PNG's 2**31 - 1 length limit
+_GIF_MAX_SIDE = 65535
+
+
+def _check_codes(codes, *, caller: str, n_colors: int, what: str) -> np.ndarray:
+    """2-D, non-empty, integer codes in [0, n_colors); returned as contiguous uint8."""
+    try:
+        array = np.asarray(codes)
+    except (ValueError, TypeError):
+        raise TypeError(
+            f"The 'codes' parameter of {caller} must be a 2-D integer array of palette indices. "
+            f"Got {type(codes).__name__} instead."
+        ) from None
+    if array.dtype.kind not in "ui":
+        raise TypeError(
+            f"The 'codes' parameter of {caller} must be a 2-D integer array (uint8) of palette indices. "
+            f"Got dtype {array.dtype} instead."
+        )
+    if array.ndim != 2:
+        raise ValueError(
+            f"The 'codes' parameter of {caller} must be a 2-D array (rows, columns) of palette indices. "
+            f"Got shape {array.shape} instead."
+        )
+    if array.size == 0:
+        raise ValueError(f"The 'codes' parameter of {caller} is empty (shape {array.shape}).")
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= n_colors:
+        raise ValueError(
+            f"The 'codes' parameter of {caller} must lie in [0, {n_colors - 1}] ({what}). "
+            f"Got values in [{low}, {high}] instead."
+        )
+    return np.ascontiguousarray(array, dtype=np.uint8)
+
+
+def _check_bits(bits, caller: str) -> int:
+    if isinstance(bits, bool | np.bool_):
+        raise TypeError(
+            f"The 'bits' parameter of {caller} must be one of {{1, 2, 4, 8}}. Got {bits!r} instead."
+        )
+    check_param("bits", bits, Options(EPAPER_BITS), caller=caller)
+    return int(bits)
+
+
+def _pack_rows(codes: np.ndarray, bits: int) -> np.ndarray:
+    """(H, ceil(W * bits / 8)) uint8: MSB first, each row padded to a byte with zeros."""
+    if bits == 8:
+        return codes
+    per_byte = 8 // bits
+    height, width = codes.shape
+    row_bytes = -(-width // per_byte)
+    padded = np.zeros((height, row_bytes * per_byte), np.uint8)
+    padded[:, :width] = codes
+    shifts = (bits * np.arange(per_byte - 1, -1, -1)).astype(np.uint8)
+    return np.bitwise_or.reduce(padded.reshape(height, row_bytes, per_byte) << shifts, axis=-1)
+
+
+def _unpack_rows(rows: np.ndarray, width: int, bits: int) -> np.ndarray:
+    if bits == 8:
+        return rows[:, :width].copy()
+    per_byte = 8 // bits
+    shifts = (bits * np.arange(per_byte - 1, -1, -1)).astype(np.uint8)
+    fields = (rows[:, :, None] >> shifts) & np.uint8((1 << bits) - 1)
+    return np.ascontiguousarray(fields.reshape(rows.shape[0], -1)[:, :width])
+
+
+def _indices(k: int) -> str:
+    return f"indices into the palette's {k} color{'s' if k != 1 else ''}"
+
+
+def _depth(n_colors: int) -> int:
+    return next(b for b in (1, 2, 4, 8) if n_colors <= 1 << b)
+
+
+# --------------------------------------------------------------------------- PNG-8
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png8(codes, palette) -> bytes:
+    """A palette PNG (color type 3): pixels are the codes, PLTE the palette.
+
+    - bit depth: the smallest of 1, 2, 4, 8 that holds k colors (k <= 2, 4,
+      16, 256);
+    - PLTE: exactly k entries, in palette order (never padded to 2**depth);
+    - tRNS: only for an RGBA palette with some alpha < 255, and then trimmed
+      after the last entry whose alpha is < 255 (PNG's default for missing
+      entries is opaque);
+    - rows filtered with filter type None (the PNG specification's advice
+      for palette images) and compressed with zlib level 9; no other chunks,
+      so the bytes depend on the inputs only.
+
+    Parameters
+    ----------
+    codes : 2-D array of ints, shape (height, width)
+        Palette indices, each < k.
+    palette : array of uint8, shape (k, 3) or (k, 4)
+        See :func:`vqimage.palettes.load_palette`.
+
+    Returns
+    -------
+    bytes
+        A complete PNG file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vqimage.palettes import load_palette
+    >>> data = png8(np.array([[0, 1, 2]]), load_palette("epaper-bwr"))
+    >>> data[24:26]     # IHDR: bit depth 2, color type 3 (palette)
+    b'\\x02\\x03'
+    >>> data[33:41]     # PLTE: 9 bytes, 3 entries
+    b'\\x00\\x00\\x00\\tPLTE'
+    """
+    palette = check_palette(palette, caller="png8")
+    k = len(palette)
+    codes = _check_codes(codes, caller="png8", n_colors=k, what=_indices(k))
+    height, width = codes.shape
+    if max(height, width) > 2**31 - 1:
+        raise ValueError(f"PNG images are at most 2**31 - 1 pixels on a side. Got shape {codes.shape}.")
+    depth = _depth(k)
+    rows = _pack_rows(codes, depth)
+    raw = np.hstack([np.zeros((height, 1), np.uint8), rows])  # filter byte 0 (None) per row
+    compressed = zlib.compress(raw.tobytes(), 9)
+    parts = [
+        _PNG_SIGNATURE,
+        _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, 3, 0, 0, 0)),
+        _chunk(b"PLTE", palette[:, :3].tobytes()),
+    ]
+    if palette.shape[1] == 4 and (palette[:, 3] < 255).any():
+        last = int(np.flatnonzero(palette[:, 3] < 255)[-1])
+        parts.append(_chunk(b"tRNS", palette[: last + 1, 3].tobytes()))
+    for at in range(0, len(compressed), _IDAT_CHUNK):
+        parts.append(_chunk(b"IDAT", compressed[at : at + _IDAT_CHUNK]))
+    parts.append(_chunk(b"IEND", b""))
+    return b"".join(parts)
+
+
+# --------------------------------------------------------------------------- GIF
+
+
+def gif(codes, palette) -> bytes:
+    """A GIF89a (one frame) whose pixels are the codes and whose color table is the palette.
+
+    GIF color tables hold a power of two of entries (2 to 256): a palette of
+    k colors is padded with black entries up to the next power of two, and
+    to at least 4 (Pillow's smallest table). No pixel uses them, and reading
+    the file back with :func:`vqimage.palettes.load_palette` drops them again.
+
+    Alpha: GIF has one transparent index and no partial transparency. An RGBA
+    palette may have at most one entry with alpha 0 (it becomes the
+    transparent index; its RGB is still stored) and every other alpha must be
+    255. Anything else is refused: write :func:`png8` instead.
+
+    Parameters
+    ----------
+    codes : 2-D array of ints, shape (height, width), each side <= 65535
+        Palette indices, each < k.
+    palette : array of uint8, shape (k, 3) or (k, 4)
+
+    Returns
+    -------
+    bytes
+        A complete GIF file (Pillow's encoder; palette order kept as given).
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from PIL import Image
+    >>> palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
+    >>> with Image.open(io.BytesIO(gif(np.array([[2, 1, 0]]), palette))) as img:
+    ...     img.getpalette(), np.asarray(img).tolist()
+    ([0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0, 0], [[2, 1, 0]])
+    """
+    from PIL import Image
+
+    palette = check_palette(palette, caller="gif")
+    k = len(palette)
+    codes = _check_codes(codes, caller="gif", n_colors=k, what=_indices(k))
+    height, width = codes.shape
+    if max(height, width) > _GIF_MAX_SIDE:
+        raise ValueError(f"GIF images are at most {_GIF_MAX_SIDE} pixels on a side. Got shape {codes.shape}.")
+    transparency = None
+    if palette.shape[1] == 4:
+        alpha = palette[:, 3]
+        partial = np.flatnonzero((alpha > 0) & (alpha < 255))
+        if partial.size:
+            i = int(partial[0])
+            raise ValueError(
+                f"The 'palette' parameter of gif must have alpha 0 or 255 (GIF has no partial transparency). "
+                f"Got alpha {int(alpha[i])} in entry {i} instead. Write a PNG (png8) for partial alpha."
+            )
+        clear = np.flatnonzero(alpha == 0)
+        if clear.size > 1:
+            raise ValueError(
+                f"The 'palette' parameter of gif must have at most one entry with alpha 0 (GIF has one "
+                f"transparent index). Got {clear.size}: entries {clear.tolist()}. Write a PNG (png8) instead."
+            )
+        if clear.size:
+            transparency = int(clear[0])
+    size = max(4, 1 << (k - 1).bit_length())
+    table = np.zeros((size, 3), np.uint8)
+    table[:k] = palette[:, :3]
+    image = Image.frombytes("P", (width, height), codes.tobytes())
+    image.putpalette(table.tobytes(), rawmode="RGB")
+    options = {} if transparency is None else {"transparency": transparency}
+    out = io.BytesIO()
+    # optimize=False: Pillow would otherwise drop unused entries and renumber the codes.
+    image.save(out, format="GIF", optimize=False, **options)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- e-paper
+
+
+def epaper(codes, bits: int) -> bytes:
+    """A raw e-paper frame buffer: codes packed ``bits`` per pixel, rows byte-aligned.
+
+    Layout (no header; the firmware knows width, height and bits):
+
+    - rows top to bottom, each row's pixels left to right;
+    - a byte holds ``8 // bits`` pixels, the first (leftmost) in the most
+      significant bits: with ``bits=1`` pixel ``x`` of a row is bit
+      ``7 - x % 8`` of the row's byte ``x // 8``; with ``bits=4`` the left
+      pixel is the high nibble (``byte = left << 4 | right``); with
+      ``bits=2`` the four pixels sit at bits 7-6, 5-4, 3-2, 1-0;
+    - every row starts on a new byte: a row takes
+      ``ceil(width * bits / 8)`` bytes, the unused low bits of its last byte
+      are 0 (as Waveshare and GxEPD drivers do for widths that are not a
+      multiple of 8, e.g. 122-pixel panels);
+    - total size ``height * ceil(width * bits / 8)`` bytes.
+
+    Codes must be < ``2 ** bits``. The code of a pixel is what the controller
+    receives, so the palette order must be the panel's: with the presets of
+    :mod:`vqimage.palettes`, ``gray2`` gives 1-bit buffers with 0 = black and
+    1 = white (Waveshare's monochrome convention; 0xFF is a white byte),
+    ``epaper7`` (7-color ACeP) is sent with ``bits=4``, and ``epaper6``
+    (Spectra 6) needs its device codes first:
+    ``epaper(DEVICE_CODES["epaper6"][codes], 4)``. 3-color (black, white,
+    red/yellow) panels take two 1-bit planes rather than one buffer, e.g.
+    ``epaper((codes != 0).astype(np.uint8), 1)`` (0 where black) and
+    ``epaper((codes == 2).astype(np.uint8), 1)`` (1 where red); controllers
+    differ in each plane's polarity, so invert a plane (``1 - plane``) where
+    yours expects the opposite. Rotation to the panel's native orientation
+    (``np.rot90(codes)``) is the caller's.
+
+    Parameters
+    ----------
+    codes : 2-D array of ints, shape (height, width)
+    bits : {1, 2, 4, 8}
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([[1, 0, 1, 1, 0, 0, 0, 0, 1, 1]])   # 10 pixels, 1 bit
+    >>> epaper(codes, 1).hex()                                # 10110000 11000000
+    'b0c0'
+    >>> epaper(np.array([[1, 2, 3]]), 4).hex()                # nibbles 1 2 | 3 pad
+    '1230'
+    >>> epaper_unpack(bytes.fromhex("b0c0"), (1, 10), 1)
+    array([[1, 0, 1, 1, 0, 0, 0, 0, 1, 1]], dtype=uint8)
+    """
+    bits = _check_bits(bits, "epaper")
+    codes = _check_codes(codes, caller="epaper", n_colors=1 << bits, what=f"{bits}-bit codes")
+    return _pack_rows(codes, bits).tobytes()
+
+
+def epaper_unpack(data, shape, bits: int) -> np.ndarray:
+    """Inverse of :func:`epaper`: the (height, width) uint8 codes of a frame buffer.
+
+    The size is checked before anything is allocated: ``data`` must have
+    exactly ``height * ceil(width * bits / 8)`` bytes. The padding bits at
+    the end of each row are ignored.
+
+    Raises
+    ------
+    VQError
+        ``data`` has the wrong number of bytes for ``shape`` and ``bits``.
+    """
+    bits = _check_bits(bits, "epaper_unpack")
+    if isinstance(shape, str | bytes) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise ValueError(
+            f"The 'shape' parameter of epaper_unpack must be a pair (height, width) of ints >= 1. "
+            f"Got {shape!r} instead."
+        )
+    height, width = (
+        int(check_param("shape", side, Interval(int, 1, None), caller="epaper_unpack")) for side in shape
+    )
+    if isinstance(data, str) or not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(
+            f"The 'data' parameter of epaper_unpack must be bytes-like. Got {type(data).__name__} instead."
+        )
+    view = memoryview(data)
+    row_bytes = -(-width * bits // 8)
+    expected = height * row_bytes
+    if view.nbytes != expected:
+        raise VQError(
+            f"The e-paper buffer has {view.nbytes} bytes; {height} rows of {width} pixels at {bits} bit(s) "
+            f"need exactly {expected}."
+        )
+    rows = np.frombuffer(view, dtype=np.uint8).reshape(height, row_bytes)
+    return _unpack_rows(rows, width, bits)
