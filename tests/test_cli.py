@@ -67,7 +67,7 @@ def test_stdin_and_stdout(monkeypatch, capsysbinary, camera):
         (["quantize", "camera", "-o", "x.png"], 2, "Missing option '-k' / '--levels'"),
         (["quantize", "no_such_image", "-k", "4", "-o", "x.png"], 1, "vqimage: error: Unknown image 'no_such_image'"),
         (["quantize", "missing.png", "-k", "4", "-o", "x.png"], 1, "vqimage: error: missing.png: no such file."),
-        (["quantize", "camera", "-k", "4", "-o", "x.gif"], 2, "Cannot tell the output format from 'x.gif'"),
+        (["quantize", "camera", "-k", "4", "-o", "x.bmp"], 2, "Cannot tell the output format from 'x.bmp'"),
         (["quantize", "camera", "-k", "4", "-o", "-"], 2, "needs --format"),
         (["quantize", "camera", "-k", "4", "-s", "best", "-o", "x.png"], 2, "Invalid value for '-s' / '--strategy'"),
         (["compare", "camera"], 2, "Missing option '-k'"),

@@ -500,7 +500,7 @@ def _search_listed(points, i, centers, items, a, b, movers, n_movers, reach):
 
 
 @numba.njit(cache=True, nogil=True)
-def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol):
+def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol, stats):
     """Weighted Lloyd iterations, exact and accelerated; returns ``(centers, labels, n_iter)``.
 
     Points ``cell_start[t]:cell_start[t + 1]`` lie in cell ``cell_ids[t]``.
@@ -513,7 +513,8 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
     the lists are rebuilt when those are too many. Stops when no point
     changes center, after ``max_iter`` iterations, or when the centers'
     total squared move is at most ``tol``. ``fixed`` centers never move, and
-    a center left without points stays where it is.
+    a center left without points stays where it is. ``stats`` (int64, 3)
+    accumulates the iterations, searches and list rebuilds.
     """
     n, d = points.shape
     k = centers.shape[0]
@@ -574,6 +575,7 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
                 step = max(step, delta[c])
             margin = max(0.5, 2.0 * step)
             start, items, radius = cell_candidates(centers, cell_ids, bits, 0.0, margin)
+            stats[2] += 1
             drift[:] = 0.0
             n_movers = 0
         for c in range(k):
@@ -626,6 +628,7 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
                 if upper[i] <= bound:
                     continue
                 b, d1, d2 = _search_listed(points, i, centers, items, start[t], start[t + 1], near_movers, n_near, reach)
+                stats[1] += 1
                 upper[i] = d1
                 lower[i] = d2
                 if b != a:
@@ -639,6 +642,7 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
                     labels[i] = b
         if changed == 0:
             break
+    stats[0] += n_iter
     return centers, labels, n_iter
 
 

@@ -22,17 +22,29 @@ from .codebook import Codebook
 __all__ = ["encode", "decode"]
 
 
-def encode(image, codebook: Codebook) -> np.ndarray:
+def encode(image, codebook: Codebook, *, dither: str = "none", dither_strength: float = 1.0,
+           selective: bool = False, serpentine: bool = True) -> np.ndarray:
     """Code of every pixel of ``image``: the bin of the codebook it falls in.
 
     Parameters
     ----------
     image : array_like of int or float, any shape
+        Gray codebooks: any shape; color: (..., 3 | 4) uint8; block: 2-D uint8.
     codebook : Codebook
+    dither : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered'}
+        Dither 2-D gray or (H, W, d) color images (see :mod:`vqimage.dither`).
+    dither_strength : float in [0, 1]
+        How much of the error is diffused (ordered: the threshold amplitude).
+    selective : bool
+        Dither only where it helps: smooth gradients, not flat areas or
+        edges (see :func:`vqimage.dither.dither_codes`).
+    serpentine : bool
+        Error diffusion alternates the row direction.
 
     Returns
     -------
     codes : ndarray of uint8 (<= 256 levels) or uint16, same shape as ``image``
+        (without the channel axis for colors; one per tile for blocks)
 
     Examples
     --------
@@ -43,6 +55,8 @@ def encode(image, codebook: Codebook) -> np.ndarray:
            [1, 1]], dtype=uint8)
     """
     _check_codebook(codebook, "encode")
+    if dither != "none" or selective:
+        return _dithered(image, codebook, dither, dither_strength, selective, serpentine)
     if codebook.mode != "gray":
         return _encode_vectors(image, codebook)
     image = check_image(image, caller="encode")
@@ -115,6 +129,20 @@ def decode(codes, codebook: Codebook, *, dtype=None, shape=None) -> np.ndarray:
     return codebook.levels_as(dtype)[codes]
 
 
+def _dithered(image, codebook, method, strength, selective, serpentine):
+    from .dither import dither_codes
+
+    if codebook.mode == "block":
+        raise ValueError("Dithering applies to gray and color codebooks, not to blocks.")
+    image = np.asarray(image)
+    if codebook.mode == "color" and image.shape[-1:] == (3,) and codebook.n_components == 4:
+        image = _opaque(image)
+    levels = codebook.levels
+    thresholds = codebook.thresholds if codebook.mode == "gray" else None
+    return dither_codes(image, levels, method=method, strength=strength, serpentine=serpentine,
+                        selective=selective, thresholds=thresholds)
+
+
 def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
     from . import _vector_kernels as K
     from .codebook.vector import _cell_bits, check_vector_image, image_blocks
@@ -131,8 +159,7 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
                     f"This codebook holds {'RGBA' if d == 4 else 'RGB'} colors; the image has "
                     f"{image.shape[-1]} channels. Drop the alpha channel (image[..., :3]) or fit an RGBA codebook."
                 )
-            opaque = np.full(image.shape[:-1] + (1,), 255, np.uint8)  # RGB -> opaque RGBA
-            image = np.concatenate([image, opaque], axis=-1)
+            image = _opaque(image)
         vectors = image.reshape(-1, d)
         shape = image.shape[:-1]
     centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
@@ -143,6 +170,11 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
         if clear.size:
             codes[vectors[:, 3] == 0] = clear[0]
     return codes.reshape(shape)
+
+
+def _opaque(rgb: np.ndarray) -> np.ndarray:
+    """RGB -> RGBA with alpha 255 (an RGB image under an RGBA codebook)."""
+    return np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255, rgb.dtype)], axis=-1)
 
 
 def _decode_blocks(codes, codebook, dtype, shape):

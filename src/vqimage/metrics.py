@@ -94,16 +94,23 @@ def psnr(reference, test, *, data_range=None) -> float:
     return float("inf") if error == 0 else float(10 * np.log10(top * top / error))
 
 
-def ssim(reference, test, *, data_range=None) -> float:
+def ssim(reference, test, *, data_range=None, channel_axis=None) -> float:
     """Structural similarity (scikit-image's ``structural_similarity``, default window).
 
-    Gray images of any dimension; ``data_range`` as for :func:`psnr`.
+    Gray images of any dimension; ``data_range`` as for :func:`psnr`. Color
+    images: pass ``channel_axis=-1`` to average the channels' SSIM.
     Images smaller than the 7-pixel window fall back to the largest odd window
     that fits.
     """
     from skimage.metrics import structural_similarity
 
     reference, test = _pair(reference, test, "ssim")
+    if channel_axis is not None:
+        top = peak(reference, data_range)
+        return float(np.mean([
+            ssim(np.take(reference, c, axis=channel_axis), np.take(test, c, axis=channel_axis), data_range=top)
+            for c in range(reference.shape[channel_axis])
+        ]))
     top = peak(reference, data_range)
     smallest = min(reference.shape)
     window = 7 if smallest >= 7 else max(smallest - (1 - smallest % 2), 1)

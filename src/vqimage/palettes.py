@@ -54,6 +54,7 @@ import numpy as np
 from ._validation import VQError
 
 __all__ = [
+    "palette_codebook",
     "PRESETS",
     "DEVICE_CODES",
     "PALETTE_FORMATS",
@@ -645,3 +646,47 @@ def _opaque_rgb(palette: np.ndarray, path: Path, fmt: str, transparent: int = 0x
                 f"in entry {i}. Write .hex, .txt or .json instead."
             )
     return palette[:, :3]
+
+
+def palette_codebook(palette, *, mode: str = "color"):
+    """A codebook that maps every pixel to the nearest color of a given palette, in its order.
+
+    Parameters
+    ----------
+    palette : preset name, hex colors, list, array or file
+        Anything :func:`load_palette` reads.
+    mode : {'color', 'gray'}
+        'color': RGB (or RGBA) codewords, for color images. 'gray': a gray
+        codebook for gray images; the palette must be gray (R = G = B,
+        opaque) and strictly increasing, and codes keep its order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cb = palette_codebook("gray4", mode="gray")
+    >>> cb.levels, cb.encode(np.array([0, 40, 50, 255], dtype=np.uint8))
+    (array([  0.,  85., 170., 255.]), array([0, 0, 1, 3], dtype=uint8))
+    >>> palette_codebook("#ff0000, #0000ff").encode(np.array([[[200, 0, 90]]], dtype=np.uint8))
+    array([[0]], dtype=uint8)
+    """
+    from ._validation import Options, check_param
+    from .codebook import Codebook
+
+    check_param("mode", mode, Options(("color", "gray")), caller="palette_codebook")
+    colors = load_palette(palette)
+    if mode == "color":
+        return Codebook(colors, None, strategy="palette", reconstruction="palette", dtype=np.uint8, mode="color")
+    gray = colors[:, 0].astype(np.float64)
+    opaque = colors.shape[1] == 3 or (colors[:, 3] == 255).all()
+    if not (opaque and (colors[:, :3] == colors[:, :1]).all()):
+        raise ValueError(
+            "A gray codebook needs a gray palette (R = G = B, opaque); this one has colors "
+            f"{', '.join(to_hex(colors)[:4])}{', ...' if len(colors) > 4 else ''}. Use mode='color'."
+        )
+    if gray.size > 1 and (np.diff(gray) <= 0).any():
+        raise ValueError(
+            "A gray codebook keeps the palette's order only when it increases; this one is "
+            f"{', '.join(to_hex(colors))}. Use mode='color' to keep this order."
+        )
+    edges = np.concatenate([[0.0], (gray[1:] + gray[:-1]) / 2, [255.0]])
+    return Codebook(gray, edges, strategy="palette", reconstruction="palette", dtype=np.uint8)

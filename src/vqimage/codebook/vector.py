@@ -167,10 +167,23 @@ class VectorHistogram:
 def _from_vectors(vectors, weights, mode, block):
     from .. import _vector_kernels as K
 
-    bits = _cell_bits(vectors.shape[1])
-    uniques, counts, cell_start, cell_ids, _ = K.unique_cells(
-        np.ascontiguousarray(vectors), np.ascontiguousarray(weights, dtype=np.float64), bits
-    )
+    d = vectors.shape[1]
+    bits = _cell_bits(d)
+    vectors = np.ascontiguousarray(vectors)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if (8 - bits) * d <= 16:  # the in-cell table of unique_cells stays small
+        uniques, counts, cell_start, cell_ids, _ = K.unique_cells(vectors, weights, bits)
+    else:  # big blocks: sort the rows, then group them by cell
+        rows, inverse = np.unique(vectors.view(np.dtype((np.void, d))), return_inverse=True)
+        uniques = rows.view(np.uint8).reshape(-1, d)
+        counts = np.bincount(inverse.reshape(-1), weights, minlength=uniques.shape[0])
+        ids = np.zeros(uniques.shape[0], np.int64)
+        for j in range(d):
+            ids = (ids << bits) | (uniques[:, j] >> (8 - bits))
+        order = np.argsort(ids, kind="stable")
+        uniques, counts, ids = uniques[order], counts[order], ids[order]
+        cell_ids, cell_start = np.unique(ids, return_index=True)
+        cell_start = np.append(cell_start, ids.size).astype(np.int64)
     keep = counts > 0
     if not keep.all():  # zero weights: drop them, re-group
         return _from_vectors(uniques[keep], counts[keep], mode, block)
@@ -431,7 +444,7 @@ def _kmeans_plus_plus(points, weights, k, random_state):
     return points[chosen]
 
 
-def _refine(hist, points, start, locked, max_iter, tol):
+def _refine(hist, points, start, locked, max_iter, tol, stats=None):
     """Lloyd on cell means (colors), then on the exact vectors; locked colors stay."""
     from .. import _vector_kernels as K
 
@@ -441,13 +454,14 @@ def _refine(hist, points, start, locked, max_iter, tol):
     mean = hist.counts @ points / hist.counts.sum()
     variance = float(hist.counts @ ((points - mean) ** 2).mean(1) / hist.counts.sum())
     limit = tol * variance
+    stats = np.zeros((2, 3), np.int64) if stats is None else stats
     if hist.mode == "color":
         weight, total, _ = _cell_points(hist, points)
         m = hist.cell_ids.size
         centers, _, _ = K.lloyd(total / weight[:, None], weight, np.arange(m + 1), hist.cell_ids, hist.bits,
-                                centers, fixed, max_iter, limit)
+                                centers, fixed, max_iter, limit, stats[0])
     centers, _, _ = K.lloyd(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits,
-                            centers, fixed, max_iter, limit)
+                            centers, fixed, max_iter, limit, stats[1])
     return centers[locked.shape[0]:]
 
 

@@ -4,11 +4,19 @@
 extension     what is written
 ============  =============================================================
 ``.vq``       vqimage's own container (FORMAT.md): codes, codebook, CRC.
-``.png``      8-bit data: a palette PNG whose palette is the codebook's gray
-              levels and whose pixels are the codes, at the smallest bit
-              depth (1, 2, 4 or 8 bits per pixel) and with exactly
-              ``n_levels`` palette entries. 16-bit data: a 16-bit gray PNG of
-              the reconstruction (palettes hold 8-bit colors only).
+``.png``      8-bit gray or color codebooks of at most 256 levels: a palette
+              PNG (PNG-8) whose palette is the codebook and whose pixels are
+              the codes, at the smallest bit depth (1, 2, 4 or 8 bits per
+              pixel), with exactly ``n_levels`` palette entries and a tRNS
+              chunk when some entry is transparent. 16-bit data: a 16-bit
+              gray PNG of the reconstruction. Blocks: an 8-bit gray PNG of
+              the reconstruction.
+``.gif``      the same palette image as a GIF (palette padded to a power of
+              two; one fully transparent entry at most).
+``.raw``      an e-paper frame buffer: the codes, 1, 2, 4 or 8 bits each
+              (the fewest that hold them), first pixel in the most
+              significant bits, rows starting on a byte (see
+              :func:`vqimage.pack.palette.epaper`).
 ``.webp``     the reconstruction, WebP lossless (method 6; 8-bit only).
 ``.jxl``      the reconstruction, JPEG XL lossless (effort 7; 8 or 16 bits).
 ``.tif``      the reconstruction (any dtype), zlib-compressed TIFF.
@@ -18,7 +26,7 @@ extension     what is written
 
 Reading any of them back with :func:`vqimage.load_image` (or the ``.vq``
 with :func:`vqimage.decompress_image`) gives the reconstruction exactly
-(``codebook.decode(codes)``); ``.npy`` gives the codes.
+(``codebook.decode(codes)``); ``.npy`` and ``.raw`` give the codes.
 """
 
 from __future__ import annotations
@@ -31,11 +39,13 @@ import numpy as np
 from ..codebook import Codebook
 from ..io import write_atomic
 
-__all__ = ["EXPORT_FORMATS", "export", "export_bytes", "palette_png"]
+__all__ = ["EXPORT_FORMATS", "export", "export_bytes", "palette_of", "palette_png"]
 
 EXPORT_FORMATS = {
     ".vq": "vq",
     ".png": "png",
+    ".gif": "gif",
+    ".raw": "raw",
     ".webp": "webp",
     ".jxl": "jxl",
     ".tif": "tiff",
@@ -77,20 +87,55 @@ def palette_png(codes: np.ndarray, codebook: Codebook) -> bytes:
     return out.getvalue()
 
 
-def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str | None = None) -> tuple[bytes, str]:
+def palette_of(codebook: Codebook, what: str) -> np.ndarray:
+    """The codebook as a uint8 palette, (k, 3) or (k, 4): gray levels become R = G = B."""
+    if codebook.mode == "block":
+        raise ValueError(f"{what} needs one code per pixel; block codes are tiles. Write .png, .tif or .npy.")
+    if codebook.n_levels > 256:
+        raise ValueError(f"{what} holds at most 256 colors; this codebook has {codebook.n_levels}.")
+    if codebook.dtype != np.uint8:
+        raise ValueError(f"{what} holds 8-bit colors; this codebook was fitted on {codebook.dtype}.")
+    levels = codebook.levels_as(np.uint8)
+    return np.repeat(levels[:, None], 3, axis=1) if codebook.mode == "gray" else levels
+
+
+def _raw_bits(n_levels: int) -> int:
+    return next(b for b in (1, 2, 4, 8) if 1 << b >= n_levels) if n_levels <= 256 else 16
+
+
+def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str | None = None,
+                 image_shape=None) -> tuple[bytes, str]:
     """The bytes of ``fmt`` (a value of :data:`EXPORT_FORMATS`) and a one-line description.
 
-    ``coder`` is the payload coder of the 'vq' format (default: the container's default).
+    ``coder`` is the payload coder of the 'vq' format (default: the container's
+    default); ``image_shape`` the image's (height, width) for block codebooks.
     """
     if fmt == "vq":
         from .container import DEFAULT_CODER, write_vq
 
         coder = coder or DEFAULT_CODER
-        return write_vq(codes, codebook, coder=coder), f".vq, {coder} coder, {codebook.n_levels} levels"
+        data = write_vq(codes, codebook, coder=coder, image_shape=image_shape)
+        return data, f".vq, {coder} coder, {codebook.n_levels} {_noun(codebook)}"
+    if fmt in ("gif", "raw") or (fmt == "png" and codebook.mode == "color"):
+        from . import palette
+
+        _two_d(codes, fmt.upper())
+        if fmt == "raw":
+            if codebook.mode == "block" or codebook.n_levels > 256:
+                raise ValueError("An e-paper buffer holds one code of at most 8 bits per pixel. Write .npy instead.")
+            bits = _raw_bits(codebook.n_levels)
+            return palette.epaper(codes, bits), f"e-paper buffer, {bits} bit(s) per pixel, MSB first, rows byte-aligned"
+        colors = palette_of(codebook, fmt.upper())
+        if fmt == "gif":
+            return palette.gif(codes, colors), f"GIF, {codebook.n_levels} {_noun(codebook)}"
+        bits = _raw_bits(codebook.n_levels)
+        alpha = ", tRNS" if colors.shape[1] == 4 and (colors[:, 3] < 255).any() else ""
+        return palette.png8(codes, colors), f"{bits}-bit palette PNG, {codebook.n_levels} colors{alpha}"
+    recon_shape = image_shape if codebook.mode == "block" else None
     if fmt == "webp":
-        return _webp(codes, codebook), "WebP lossless of the reconstruction"
+        return _webp(codes, codebook, recon_shape), "WebP lossless of the reconstruction"
     if fmt == "jxl":
-        return _jxl(codes, codebook), "JPEG XL lossless of the reconstruction"
+        return _jxl(codes, codebook, recon_shape), "JPEG XL lossless of the reconstruction"
     if fmt == "npy":
         out = io.BytesIO()
         np.save(out, np.ascontiguousarray(codes), allow_pickle=False)
@@ -99,18 +144,19 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str 
         import tifffile
 
         out = io.BytesIO()
-        recon = codebook.decode(codes)
+        recon = codebook.decode(codes, shape=recon_shape)
         tifffile.imwrite(out, recon, compression="zlib")
         return out.getvalue(), f"reconstruction, {recon.dtype} TIFF"
     if fmt == "png":
         _two_d(codes, "PNG")
+        if codebook.mode == "block":
+            recon = codebook.decode(codes, shape=recon_shape)
+            return _png_gray(recon), f"{recon.dtype.itemsize * 8}-bit gray PNG of the reconstruction"
         if codebook.dtype == np.uint8:
             bits = next(b for b in (1, 2, 4, 8) if 1 << b >= codebook.n_levels)
             return palette_png(codes, codebook), f"{bits}-bit palette PNG, {codebook.n_levels} gray levels"
         if codebook.dtype == np.uint16:
-            import imagecodecs
-
-            return imagecodecs.png_encode(codebook.decode(codes), level=9), "16-bit gray PNG of the reconstruction"
+            return _png_gray(codebook.decode(codes)), "16-bit gray PNG of the reconstruction"
         raise ValueError(
             f"PNG holds 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
             "Write .tif or .npy instead."
@@ -118,23 +164,34 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str 
     raise ValueError(f"Unknown export format {fmt!r}; known: {', '.join(sorted(set(EXPORT_FORMATS.values())))}.")
 
 
+def _noun(codebook: Codebook) -> str:
+    return {"gray": "levels", "color": "colors", "block": "blocks"}[codebook.mode]
+
+
+def _png_gray(image: np.ndarray) -> bytes:
+    import imagecodecs
+
+    return imagecodecs.png_encode(image, level=9)
+
+
 def _two_d(codes: np.ndarray, fmt: str) -> None:
     if codes.ndim != 2:
         raise ValueError(f"{fmt} needs a 2-D image; the codes have shape {codes.shape}. Write .tif or .npy.")
 
 
-def _webp(codes: np.ndarray, codebook: Codebook) -> bytes:
+def _webp(codes: np.ndarray, codebook: Codebook, shape=None) -> bytes:
     from PIL import Image
 
     _two_d(codes, "WebP")
     if codebook.dtype != np.uint8:
         raise ValueError(f"WebP holds 8-bit images; this codebook was fitted on {codebook.dtype}. Write .jxl, .tif or .npy.")
     out = io.BytesIO()
-    Image.fromarray(codebook.decode(codes)).save(out, format="WEBP", lossless=True, quality=100, method=6)
+    recon = codebook.decode(codes, shape=shape)
+    Image.fromarray(recon).save(out, format="WEBP", lossless=True, quality=100, method=6, exact=True)
     return out.getvalue()
 
 
-def _jxl(codes: np.ndarray, codebook: Codebook) -> bytes:
+def _jxl(codes: np.ndarray, codebook: Codebook, shape=None) -> bytes:
     import imagecodecs
 
     _two_d(codes, "JPEG XL")
@@ -143,11 +200,11 @@ def _jxl(codes: np.ndarray, codebook: Codebook) -> bytes:
             f"JPEG XL export takes 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
             "Write .tif or .npy instead."
         )
-    return imagecodecs.jpegxl_encode(codebook.decode(codes), lossless=True, effort=7)
+    return imagecodecs.jpegxl_encode(codebook.decode(codes, shape=shape), lossless=True, effort=7)
 
 
 def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, fmt: str | None = None,
-           coder: str | None = None) -> dict:
+           coder: str | None = None, image_shape=None) -> dict:
     """Write codes (or their reconstruction) to ``path``, format by extension.
 
     The file is written atomically and an existing file is only replaced with
@@ -161,6 +218,6 @@ def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, 
                 f"{path}: unknown output extension {path.suffix!r}; use one of "
                 f"{', '.join(EXPORT_FORMATS)}."
             )
-    data, description = export_bytes(fmt, codes, codebook, coder=coder)
+    data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape)
     write_atomic(path, data, force=force)
     return {"path": str(path), "format": fmt, "bytes": len(data), "description": description}
