@@ -25,7 +25,12 @@ demo: $(VENV)/.installed .cache/scipy-data/face.dat
 test: $(VENV)/.installed
 	$(FACE_ENV) $(BIN)/python -m pytest
 
+# The color peers: libimagequant through the `imagequant` binding (GPL, benchmark-only extra)
+# and Debian's pngquant when it is installed (`apt-get install pngquant`; otherwise its
+# column reads n/a).
 bench: $(VENV)/.installed .cache/scipy-data/face.dat
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	@command -v pngquant >/dev/null || echo "note: pngquant is not installed (apt-get install pngquant); its column will read n/a"
 	$(FACE_ENV) $(BIN)/python benchmarks/run.py
 
 clean:

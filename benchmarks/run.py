@@ -746,6 +746,83 @@ def goal_rows(face, wide, dp, packed_size) -> list[list[str]]:
     return rows
 
 
+# --------------------------------------------------------------------------- part 6: colors
+
+
+COLOR_PEERS_FOR_GOAL = ("KMeans", "imagequant", "pngquant")
+
+
+def bench_colors(args, log):
+    """Part 6 (benchmarks/color.py): color palettes against Pillow, libimagequant, pngquant, KMeans."""
+    from color import COLORS, IMAGES, bench_color
+
+    res = bench_color(args, log)
+    results = res["results"]
+    margins, ratios, missing = [], [], []
+    for name in IMAGES:
+        for k in COLORS:
+            ours = results.get((name, k, "vqimage", False))
+            peers = {p: results.get((name, k, p, False)) for p in COLOR_PEERS_FOR_GOAL}
+            if ours is None or any(r is None for r in peers.values()):
+                missing.append(f"{name} {k}")
+                continue
+            best_name, best = max(((p, r["psnr"]) for p, r in peers.items()), key=lambda pr: pr[1])
+            margins.append((ours["psnr"] - best, f"{name} {k} vs {best_name}"))
+            iq = peers["imagequant"]["time"]
+            ratios.append((ours["time"].median / iq.median, ours["time"].best / iq.best, f"{name} {k}"))
+    goals = []
+    note = f"; not measured: {', '.join(missing)}" if missing else ""
+    if margins:
+        worst = min(margins)
+        goals.append(["colors, no dithering: PSNR >= KMeans (all pixels), imagequant and pngquant",
+                      f"{len(IMAGES) * len(COLORS)} of {len(IMAGES) * len(COLORS)} cases",
+                      f"{sum(m >= 0 for m, _ in margins)}/{len(margins)}; smallest margin "
+                      f"{worst[0]:+.3f} dB ({worst[1]}){note}",
+                      status(all(m >= 0 for m, _ in margins) and not missing)])
+    if ratios:
+        worst = max(ratios)
+        goals.append(["colors, no dithering: fit + remap time <= imagequant's", "ratio <= 1 in every case",
+                      f"{sum(r <= 1 for r, _, _ in ratios)}/{len(ratios)} (medians); largest "
+                      f"{worst[0]:.2f} (median), {worst[1]:.2f} (best) ({worst[2]}){note}",
+                      status(all(r <= 1 for r, _, _ in ratios) and not missing,
+                             all(b <= 1 for _, b, _ in ratios) and not missing)])
+    section = "\n\n".join(res["sections"])
+    return section, goals, res["notes"]
+
+
+def bench_dither(args, log):
+    """Part 6b: what dithering costs in PSNR, vqimage's 64-color astronaut palette."""
+    from skimage import data
+
+    from vqimage.pack.export import export_bytes
+
+    image = data.astronaut()
+    codebook = vqimage.fit(image, 64, mode="color")
+    rows, psnrs = [], {}
+    for label, options in (("none", {}), ("floyd-steinberg, selective", {"dither": "floyd-steinberg", "selective": True}),
+                           ("floyd-steinberg", {"dither": "floyd-steinberg"}), ("atkinson", {"dither": "atkinson"}),
+                           ("sierra", {"dither": "sierra"}), ("ordered", {"dither": "ordered"})):
+        codes = vqimage.encode(image, codebook, **options)
+        t = timeit(lambda options=options: vqimage.encode(image, codebook, **options), 3 if args.quick else 7)
+        psnrs[label] = vqimage.metrics.psnr(image, codebook.decode(codes))
+        png = len(export_bytes("png", codes, codebook)[0])
+        rows.append([label, f"{psnrs[label]:.2f}", f"{psnrs[label] - psnrs['none']:+.2f}",
+                     f"{8 * png / (image.shape[0] * image.shape[1]):.3f}", fmt_s(t.median)])
+    log("part 6b done")
+    cost = psnrs["none"] - psnrs["floyd-steinberg, selective"]
+    section = "\n".join([
+        "## Dithering: what it costs (astronaut, vqimage's 64 colors)",
+        "",
+        "PSNR against the original, its change from no dithering, the palette PNG's size and "
+        "the time of the remap alone (the palette is fitted once).",
+        "",
+        table(["dither", "PSNR dB", "vs none", "PNG bits/px", "remap time"], rows, "lrrrr"),
+    ])
+    goal = ["astronaut, 64 colors: selective dithering's PSNR cost", "<= 1 dB", f"{cost:.2f} dB",
+            status(cost <= 1)]
+    return section, [goal]
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -774,7 +851,7 @@ def wait_for_quiet(limit_s: float) -> float | None:
 
 
 def run_benchmarks(args, log):
-    """Run parts 1-5; return their markdown sections and the numbers the goals need."""
+    """Run parts 1-6; return their markdown sections and the numbers the goals need."""
     face, face_name, face_note = load_face()
     log(f"{face_name}: {face.shape} {face.dtype}")
     start = time.perf_counter()
@@ -798,9 +875,14 @@ def run_benchmarks(args, log):
     storage_images = [(face_name, face)] + ([("camera", vqimage.load_image("camera"))] if face_name != "camera" else [])
     storage_md, storage_res = bench_storage(storage_images, args, log)
     log("part 5 done")
+    color_md, color_goals, color_notes = bench_colors(args, log)
+    log("part 6 done")
+    dither_md, dither_goals = bench_dither(args, log)
     return {
-        "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md],
-        "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name),
+        "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md],
+        "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
+        + color_goals + dither_goals,
+        "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }
 
@@ -827,6 +909,7 @@ def method_notes(results, args, cold, busy_before, load, elapsed) -> list[str]:
             f"{load[1]:.1%}. vqimage's mostly single-threaded kernels notice a busy machine less; "
             "scikit-learn's two-thread OpenMP k-means does (a thread descheduled at a barrier "
             "stalls the other), which the single-thread KBinsDiscretizer row makes visible.")
+    notes += ["- Colors (parts 6, 6b):", *[f"  {line}" for line in results["color_notes"]]]
     notes.append(f"- Generating the 16-bit image took {results['make_s']:.1f} s (not timed above); "
                  f"the whole run took {elapsed:.0f} s{' (--quick)' if args.quick else ''}.")
     return notes

@@ -17,11 +17,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import metrics
 from ._validation import VQError
-from .codebook import Codebook, FitWarning, fit, from_edges
+from .codebook import Codebook, FitWarning, VectorHistogram, fit, from_edges, vector_histogram
 from .histogram import Histogram, histogram
 from .io import BUILTINS, load_image
 from .mapping import decode, encode
 from .pack import pack, packed_size, unpack
+from .palettes import load_palette, palette_codebook
 from .pipeline import compress, decompress, decompress_image, vq_info
 
 try:
@@ -35,6 +36,7 @@ __all__ = [
     "FitWarning",
     "Histogram",
     "VQError",
+    "VectorHistogram",
     "decode",
     "encode",
     "fit",
@@ -44,9 +46,12 @@ __all__ = [
     "decompress_image",
     "histogram",
     "load_image",
+    "load_palette",
     "metrics",
     "pack",
     "packed_size",
+    "palette_codebook",
     "unpack",
+    "vector_histogram",
     "vq_info",
 ]

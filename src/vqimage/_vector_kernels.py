@@ -500,6 +500,81 @@ def _search_listed(points, i, centers, items, a, b, movers, n_movers, reach):
 
 
 @numba.njit(cache=True, nogil=True)
+def _assign_pass(points, cell_start, cell_ids, bits, centers, start, items, radius, margin, movers, n_movers,
+                 delta, half, labels, new_labels, upper, lower):
+    """One assignment pass over every cell; returns the number of searches.
+
+    Writes each point's nearest center into ``new_labels`` (``labels`` is read
+    only), updating its bounds. Centers neither in the cell's list nor moving
+    are beyond ``radius[t] - margin`` (they moved <= margin since the list was
+    built); a moving center matters to a cell only once it is within that
+    reach of the cell's box.
+    """
+    d = points.shape[1]
+    m = cell_ids.size
+    width = float(1 << (8 - bits))
+    fmask = (1 << bits) - 1
+    searches = 0
+    near_movers = np.empty(max(n_movers, 1), np.int64)
+    for t in range(m):
+        reach = radius[t] - margin
+        step = 0.0
+        for q in range(start[t], start[t + 1]):
+            step = max(step, delta[items[q]])
+        n_near = 0
+        if n_movers:
+            cid = cell_ids[t]
+            for q in range(n_movers):
+                c = movers[q]
+                gap = 0.0
+                for j in range(d):
+                    low = ((cid >> ((d - 1 - j) * bits)) & fmask) * width
+                    x = centers[c, j]
+                    gap += max(low - x, x - (low + width - 1.0), 0.0) ** 2
+                if gap < reach * reach:
+                    near_movers[n_near] = c
+                    n_near += 1
+                    step = max(step, delta[c])
+        for i in range(cell_start[t], cell_start[t + 1]):
+            a = labels[i]
+            new_labels[i] = a
+            upper[i] += delta[a]
+            lower[i] -= step
+            bound = max(half[a], lower[i])
+            if upper[i] <= bound:
+                continue
+            dd = 0.0
+            for j in range(d):
+                diff = points[i, j] - centers[a, j]
+                dd += diff * diff
+            upper[i] = np.sqrt(dd)
+            if upper[i] <= bound:
+                continue
+            b, d1, d2 = _search_listed(points, i, centers, items, start[t], start[t + 1], near_movers, n_near, reach)
+            searches += 1
+            upper[i] = d1
+            lower[i] = d2
+            new_labels[i] = b
+    return searches
+
+
+@numba.njit(cache=True, nogil=True)
+def _half_gaps(centers, half):
+    """Half the distance from each center to its nearest other center."""
+    k, d = centers.shape
+    for c in range(k):
+        best = np.inf
+        for c2 in range(k):
+            if c2 != c:
+                dd = 0.0
+                for j in range(d):
+                    diff = centers[c, j] - centers[c2, j]
+                    dd += diff * diff
+                best = min(best, dd)
+        half[c] = 0.5 * np.sqrt(best)
+
+
+@numba.njit(cache=True, nogil=True)
 def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol, stats):
     """Weighted Lloyd iterations, exact and accelerated; returns ``(centers, labels, n_iter)``.
 
@@ -510,19 +585,23 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
     far the centers in question moved), and then only among its cell's
     candidates (:func:`cell_candidates`, built with a margin) plus the few
     centers that have drifted past that margin since the lists were built;
-    the lists are rebuilt when those are too many. Stops when no point
-    changes center, after ``max_iter`` iterations, or when the centers'
-    total squared move is at most ``tol``. ``fixed`` centers never move, and
-    a center left without points stays where it is. ``stats`` (int64, 3)
-    accumulates the iterations, searches and list rebuilds.
+    the lists are rebuilt when those are too many. The centers' sums are
+    updated from the points that changed. Single-threaded on purpose: two
+    parallel regions per iteration cost ~1.8 ms each on this project's
+    2-core machine when another process is busy (OpenMP threads spin), more
+    than a whole iteration. Stops when no point changes center, after ``max_iter``
+    iterations, or when the centers' total squared move is at most ``tol``.
+    ``fixed`` centers never move, and a center left without points stays
+    where it is. ``stats`` (int64, 3) accumulates the iterations, searches
+    and list rebuilds.
     """
     n, d = points.shape
     k = centers.shape[0]
-    m = cell_ids.size
     centers = centers.copy()
-    labels = np.empty(n, np.int64)
-    upper = np.empty(n)
-    lower = np.empty(n)
+    labels = np.zeros(n, np.int64)
+    new_labels = np.empty(n, np.int64)
+    upper = np.full(n, np.inf)
+    lower = np.zeros(n)
     wsum = np.zeros(k)
     vsum = np.zeros((k, d))
     margin = 1.0
@@ -530,20 +609,17 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
     start, items, radius = cell_candidates(centers, cell_ids, bits, 0.0, margin)
     drift = np.zeros(k)
     movers = np.empty(k, np.int64)
-    near_movers = np.empty(k, np.int64)
     n_movers = 0
-    for t in range(m):
-        reach = radius[t] - margin
-        for i in range(cell_start[t], cell_start[t + 1]):
-            a, d1, d2 = _search_listed(points, i, centers, items, start[t], start[t + 1], movers, 0, reach)
-            labels[i] = a
-            upper[i] = d1
-            lower[i] = d2
-            wsum[a] += weights[i]
-            for j in range(d):
-                vsum[a, j] += weights[i] * points[i, j]
     delta = np.zeros(k)
-    half = np.empty(k)
+    half = np.zeros(k)
+    stats[1] += _assign_pass(points, cell_start, cell_ids, bits, centers, start, items, radius, margin, movers, 0,
+                             delta, half, labels, new_labels, upper, lower)
+    for i in range(n):
+        a = new_labels[i]
+        labels[i] = a
+        wsum[a] += weights[i]
+        for j in range(d):
+            vsum[a, j] += weights[i] * points[i, j]
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
@@ -578,68 +654,22 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
             stats[2] += 1
             drift[:] = 0.0
             n_movers = 0
-        for c in range(k):
-            best = np.inf
-            for c2 in range(k):
-                if c2 != c:
-                    dd = 0.0
-                    for j in range(d):
-                        diff = centers[c, j] - centers[c2, j]
-                        dd += diff * diff
-                    best = min(best, dd)
-            half[c] = 0.5 * np.sqrt(best)
+        _half_gaps(centers, half)
+        stats[1] += _assign_pass(points, cell_start, cell_ids, bits, centers, start, items, radius, margin, movers,
+                                 n_movers, delta, half, labels, new_labels, upper, lower)
         changed = 0
-        width = float(1 << (8 - bits))
-        fmask = (1 << bits) - 1
-        for t in range(m):
-            # Centers neither listed nor moving are beyond reach (they moved
-            # <= margin); a moving center matters to this cell only if it has
-            # come within reach of the cell's box.
-            reach = radius[t] - margin
-            step = 0.0
-            for q in range(start[t], start[t + 1]):
-                step = max(step, delta[items[q]])
-            n_near = 0
-            if n_movers:
-                cid = cell_ids[t]
-                for q in range(n_movers):
-                    c = movers[q]
-                    gap = 0.0
-                    for j in range(d):
-                        low = ((cid >> ((d - 1 - j) * bits)) & fmask) * width
-                        x = centers[c, j]
-                        gap += max(low - x, x - (low + width - 1.0), 0.0) ** 2
-                    if gap < reach * reach:
-                        near_movers[n_near] = c
-                        n_near += 1
-                        step = max(step, delta[c])
-            for i in range(cell_start[t], cell_start[t + 1]):
-                a = labels[i]
-                upper[i] += delta[a]
-                lower[i] -= step
-                bound = max(half[a], lower[i])
-                if upper[i] <= bound:
-                    continue
-                dd = 0.0
+        for i in range(n):
+            a = labels[i]
+            b = new_labels[i]
+            if a != b:
+                changed += 1
+                w = weights[i]
+                wsum[a] -= w
+                wsum[b] += w
                 for j in range(d):
-                    diff = points[i, j] - centers[a, j]
-                    dd += diff * diff
-                upper[i] = np.sqrt(dd)
-                if upper[i] <= bound:
-                    continue
-                b, d1, d2 = _search_listed(points, i, centers, items, start[t], start[t + 1], near_movers, n_near, reach)
-                stats[1] += 1
-                upper[i] = d1
-                lower[i] = d2
-                if b != a:
-                    changed += 1
-                    w = weights[i]
-                    wsum[a] -= w
-                    wsum[b] += w
-                    for j in range(d):
-                        vsum[a, j] -= w * points[i, j]
-                        vsum[b, j] += w * points[i, j]
-                    labels[i] = b
+                    vsum[a, j] -= w * points[i, j]
+                    vsum[b, j] += w * points[i, j]
+                labels[i] = b
         if changed == 0:
             break
     stats[0] += n_iter

@@ -34,7 +34,10 @@ __all__ = [
 ]
 
 MAGIC = b"\x89VQI\r\n\x1a\n"
-VERSION = (1, 0)
+VERSION = (1, 1)
+# Files with gray codebooks are written as 1.0 (readable by every 1.x reader);
+# 1.1 added vector (color and block) codebooks and the image_shape key.
+_GRAY_MINOR = 0
 # magic, major, minor, flags, header length, payload length
 _FIXED = struct.Struct("<8sBBHIQ")
 _CRC = struct.Struct("<I")
@@ -131,7 +134,8 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
         ).encode(),
         9,
     )
-    body = _FIXED.pack(MAGIC, VERSION[0], VERSION[1], 0, len(header), len(payload)) + header + payload
+    minor = _GRAY_MINOR if codebook.mode == "gray" else VERSION[1]
+    body = _FIXED.pack(MAGIC, VERSION[0], minor, 0, len(header), len(payload)) + header + payload
     return body + _CRC.pack(zlib.crc32(body))
 
 
