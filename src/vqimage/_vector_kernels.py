@@ -245,7 +245,7 @@ def split_boxes(coords, w, s, k, levels):
     return labels, nbox
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _filter(centers, parent, lo, hi, margin, out, radius):
     """Write into ``out`` the codewords of ``parent`` that may be nearest in box [lo, hi]; return their count.
 
@@ -447,7 +447,7 @@ def _search(points, i, centers, items, a, b):
     return arg, np.sqrt(b1), np.sqrt(b2)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _search_all(points, i, centers):
     """Nearest (ties: lowest index) and second-nearest distance over every center."""
     k, d = centers.shape
@@ -468,7 +468,7 @@ def _search_all(points, i, centers):
     return arg, np.sqrt(b1), np.sqrt(b2)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _search_listed(points, i, centers, items, a, b, movers, n_movers, reach):
     """Nearest center of point i and a lower bound on the distance to any other.
 
@@ -495,67 +495,84 @@ def _search_listed(points, i, centers, items, a, b, movers, n_movers, reach):
             b2 = dist
     b1 = np.sqrt(b1)
     if b1 > reach:
-        return _search_all(points, i, centers)
+        # Some unlisted center may be nearer: scan them all. The lower bound
+        # stays capped at reach: unlisted centers move without lowering it.
+        arg, b1, b2 = _search_all(points, i, centers)
+        return arg, b1, min(b2, reach)
     return arg, b1, min(np.sqrt(b2), reach)
 
 
 @numba.njit(cache=True, nogil=True)
-def _assign_pass(points, cell_start, cell_ids, bits, centers, start, items, radius, margin, movers, n_movers,
-                 delta, half, labels, new_labels, upper, lower):
-    """One assignment pass over every cell; returns the number of searches.
+def _assign_pass(points, weights, cell_start, corner, slot, bits, centers, start, items, radius, margin, movers,
+                 n_movers, delta, half, labels, upper, lower, wsum, vsum, counts):
+    """One assignment pass over every cell.
 
-    Writes each point's nearest center into ``new_labels`` (``labels`` is read
-    only), updating its bounds. Centers neither in the cell's list nor moving
-    are beyond ``radius[t] - margin`` (they moved <= margin since the list was
-    built); a moving center matters to a cell only once it is within that
-    reach of the cell's box.
+    ``corner[t]`` is cell t's lowest corner; its candidates are list
+    ``slot[t]`` (a list of a cell containing it). Moves each point whose nearest center changed (its label, and its weight
+    and weighted coordinates in ``wsum`` / ``vsum``), updating its bounds;
+    ``counts`` gets the number of searches and of changes. Centers neither in
+    the cell's list nor moving are beyond ``radius[t] - margin`` (they moved
+    <= margin since the list was built); a moving center matters to a cell
+    only once it is within that reach of the cell's box.
     """
     d = points.shape[1]
-    m = cell_ids.size
+    m = corner.shape[0]
     width = float(1 << (8 - bits))
-    fmask = (1 << bits) - 1
-    searches = 0
     near_movers = np.empty(max(n_movers, 1), np.int64)
     for t in range(m):
-        reach = radius[t] - margin
+        u = slot[t]
+        first = start[u]
+        last = start[u + 1]
+        reach = radius[u] - margin
         step = 0.0
-        for q in range(start[t], start[t + 1]):
+        for q in range(first, last):
             step = max(step, delta[items[q]])
         n_near = 0
         if n_movers:
-            cid = cell_ids[t]
+            limit = reach * reach
             for q in range(n_movers):
                 c = movers[q]
                 gap = 0.0
                 for j in range(d):
-                    low = ((cid >> ((d - 1 - j) * bits)) & fmask) * width
                     x = centers[c, j]
+                    low = corner[t, j]
                     gap += max(low - x, x - (low + width - 1.0), 0.0) ** 2
-                if gap < reach * reach:
+                    if gap >= limit:
+                        break
+                if gap < limit:
                     near_movers[n_near] = c
                     n_near += 1
                     step = max(step, delta[c])
         for i in range(cell_start[t], cell_start[t + 1]):
             a = labels[i]
-            new_labels[i] = a
-            upper[i] += delta[a]
-            lower[i] -= step
-            bound = max(half[a], lower[i])
-            if upper[i] <= bound:
-                continue
-            dd = 0.0
-            for j in range(d):
-                diff = points[i, j] - centers[a, j]
-                dd += diff * diff
-            upper[i] = np.sqrt(dd)
-            if upper[i] <= bound:
-                continue
-            b, d1, d2 = _search_listed(points, i, centers, items, start[t], start[t + 1], near_movers, n_near, reach)
-            searches += 1
+            if a >= 0:  # else: the first pass, every point is searched
+                upper[i] += delta[a]
+                lower[i] -= step
+                bound = max(half[a], lower[i])
+                if upper[i] <= bound:
+                    continue
+                dd = 0.0
+                for j in range(d):
+                    diff = points[i, j] - centers[a, j]
+                    dd += diff * diff
+                upper[i] = np.sqrt(dd)
+                if upper[i] <= bound:
+                    continue
+            b, d1, d2 = _search_listed(points, i, centers, items, first, last, near_movers, n_near, reach)
+            counts[0] += 1
             upper[i] = d1
             lower[i] = d2
-            new_labels[i] = b
-    return searches
+            if b != a:
+                counts[1] += 1
+                w = weights[i]
+                if a >= 0:
+                    wsum[a] -= w
+                    for j in range(d):
+                        vsum[a, j] -= w * points[i, j]
+                wsum[b] += w
+                for j in range(d):
+                    vsum[b, j] += w * points[i, j]
+                labels[i] = b
 
 
 @numba.njit(cache=True, nogil=True)
@@ -575,7 +592,7 @@ def _half_gaps(centers, half):
 
 
 @numba.njit(cache=True, nogil=True)
-def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol, stats):
+def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol, stats, coarsen=1):
     """Weighted Lloyd iterations, exact and accelerated; returns ``(centers, labels, n_iter)``.
 
     Points ``cell_start[t]:cell_start[t + 1]`` lie in cell ``cell_ids[t]``.
@@ -598,28 +615,38 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
     n, d = points.shape
     k = centers.shape[0]
     centers = centers.copy()
-    labels = np.zeros(n, np.int64)
-    new_labels = np.empty(n, np.int64)
+    labels = np.full(n, -1, np.int64)
     upper = np.full(n, np.inf)
     lower = np.zeros(n)
     wsum = np.zeros(k)
     vsum = np.zeros((k, d))
     margin = 1.0
-    max_movers = max(4, k // 16)
-    start, items, radius = cell_candidates(centers, cell_ids, bits, 0.0, margin)
+    max_movers = max(4, min(8, k // 16))
+    # Candidate lists of coarser cells (each holding several of the points'
+    # cells): ~10x cheaper to rebuild, a few more candidates per search.
+    list_bits = max(1, bits - coarsen)
+    drop = bits - list_bits
+    fmask = (1 << bits) - 1
+    parent = np.zeros(cell_ids.size, np.int64)
+    for t in range(cell_ids.size):
+        for j in range(d):
+            g = (cell_ids[t] >> ((d - 1 - j) * bits)) & fmask
+            parent[t] = (parent[t] << list_bits) | (g >> drop)
+    list_ids = np.unique(parent)
+    slot = np.searchsorted(list_ids, parent)
+    start, items, radius = cell_candidates(centers, list_ids, list_bits, 0.0, margin)
     drift = np.zeros(k)
     movers = np.empty(k, np.int64)
     n_movers = 0
-    delta = np.zeros(k)
-    half = np.zeros(k)
-    stats[1] += _assign_pass(points, cell_start, cell_ids, bits, centers, start, items, radius, margin, movers, 0,
-                             delta, half, labels, new_labels, upper, lower)
-    for i in range(n):
-        a = new_labels[i]
-        labels[i] = a
-        wsum[a] += weights[i]
+    delta = np.zeros(k + 1)  # delta[-1]: the "no center yet" label of the first pass
+    half = np.zeros(k + 1)
+    counts = np.zeros(2, np.int64)
+    corner = np.empty((cell_ids.size, d))
+    for t in range(cell_ids.size):
         for j in range(d):
-            vsum[a, j] += weights[i] * points[i, j]
+            corner[t, j] = ((cell_ids[t] >> ((d - 1 - j) * bits)) & fmask) * float(1 << (8 - bits))
+    _assign_pass(points, weights, cell_start, corner, slot, bits, centers, start, items, radius, margin, movers, 0,
+                 delta, half, labels, upper, lower, wsum, vsum, counts)
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
@@ -650,29 +677,18 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
             for c in range(k):
                 step = max(step, delta[c])
             margin = max(0.5, 2.0 * step)
-            start, items, radius = cell_candidates(centers, cell_ids, bits, 0.0, margin)
+            start, items, radius = cell_candidates(centers, list_ids, list_bits, 0.0, margin)
             stats[2] += 1
             drift[:] = 0.0
             n_movers = 0
         _half_gaps(centers, half)
-        stats[1] += _assign_pass(points, cell_start, cell_ids, bits, centers, start, items, radius, margin, movers,
-                                 n_movers, delta, half, labels, new_labels, upper, lower)
-        changed = 0
-        for i in range(n):
-            a = labels[i]
-            b = new_labels[i]
-            if a != b:
-                changed += 1
-                w = weights[i]
-                wsum[a] -= w
-                wsum[b] += w
-                for j in range(d):
-                    vsum[a, j] -= w * points[i, j]
-                    vsum[b, j] += w * points[i, j]
-                labels[i] = b
-        if changed == 0:
+        counts[1] = 0
+        _assign_pass(points, weights, cell_start, corner, slot, bits, centers, start, items, radius, margin, movers,
+                     n_movers, delta, half, labels, upper, lower, wsum, vsum, counts)
+        if counts[1] == 0:
             break
     stats[0] += n_iter
+    stats[1] += counts[0]
     return centers, labels, n_iter
 
 

@@ -222,7 +222,7 @@ def _codebook_for(image, mode, n_levels, strategy, reconstruction, block, palett
         image = to_gray(image)
     if mode == "gray":
         if lock is not None:
-            raise click.UsageError("--lock applies to color and block modes.")
+            raise click.UsageError("--lock applies to color mode.")
         if strategy == "wu":
             raise click.UsageError("--strategy wu applies to color and block modes.")
         options["reconstruction"] = reconstruction or "centroid"
@@ -234,13 +234,29 @@ def _codebook_for(image, mode, n_levels, strategy, reconstruction, block, palett
         if mode == "block":
             options["block"] = _parse_block(block)
         if lock is not None:
-            options["fixed"] = load_palette(lock)[:, : image.shape[-1] if mode == "color" else None]
+            options["fixed"] = _locked_colors(load_palette(lock), image, mode)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         codebook = fit(image, n_levels, mode=mode, strategy=strategy, **options)
     for warning in caught:
         _note(f"warning: {warning.message}", quiet)
     return codebook, image
+
+
+def _locked_colors(colors, image, mode):
+    """--lock colors in the image's components: alpha added (opaque) or dropped as needed."""
+    import numpy as np
+
+    if mode == "block":
+        raise click.UsageError("--lock applies to color mode.")
+    d = image.shape[-1]
+    if colors.shape[1] == 3 and d == 4:
+        return np.concatenate([colors, np.full((colors.shape[0], 1), 255, np.uint8)], axis=1)
+    if colors.shape[1] == 4 and d == 3:
+        if (colors[:, 3] != 255).any():
+            raise click.UsageError("--lock has transparent colors; the image has no alpha channel.")
+        return colors[:, :3]
+    return colors
 
 
 def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, lock, dither, dither_strength,
@@ -259,6 +275,10 @@ def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, l
     recon = codebook.decode(codes, shape=image_shape)
     info = _write(output, fmt, codes, codebook, force, coder, image_shape)
     pixels = image.size // (image.shape[-1] if codebook.mode == "color" else 1)
+    scored, recon = image, recon
+    if codebook.mode == "color" and image.shape[-1] == 4:  # the colors of clear pixels do not count
+        visible = image[..., 3] > 0
+        scored, recon = image[visible], recon[visible]
     result = {
         "input": name,
         "shape": list(image.shape),
@@ -268,8 +288,8 @@ def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, l
         "strategy": codebook.strategy,
         "dither": dither,
         "levels": codebook.levels.tolist(),
-        "mse": metrics.mse(image, recon),
-        "psnr": metrics.psnr(image, recon) if image.dtype.kind in "ui" else None,
+        "mse": metrics.mse(scored, recon),
+        "psnr": metrics.psnr(scored, recon) if image.dtype.kind in "ui" else None,
         "output": info["path"],
         "format": info["format"],
         "bytes": info["bytes"],
