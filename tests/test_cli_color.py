@@ -243,7 +243,7 @@ def test_compare_colors_json(capsys):
         (["quantize", "camera", "-k", "4", "-m", "block", "--block", "4", "-o", "x.png"], 2,
          "expected ROWSxCOLS such as 2x2 or 4x4, got '4'"),
         (["quantize", "astronaut", "-k", "4", "-m", "gray", "--lock", "#000000", "-o", "x.png"], 2,
-         "--lock applies to color and block modes."),
+         "--lock applies to color mode."),
         (["quantize", "astronaut", "-k", "4", "-m", "gray", "-s", "wu", "-o", "x.png"], 2,
          "--strategy wu applies to color and block modes."),
         (["quantize", "camera", "-m", "block", "--palette", "gray4", "-o", "x.png"], 2,
