@@ -406,6 +406,29 @@ def test_lloyd_returns_a_fixed_point(seed, d, k, n, integer_weights, n_fixed):
     assert sse(points, counts, centers) <= sse(points, counts, start) * (1 + 1e-12) + 1e-9
 
 
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(2, 24), n=st.integers(2, 300), relax=st.sampled_from([1.0, 1.7]))
+def test_hartigan_lowers_the_error_of_a_lloyd_fixed_point(seed, k, n, relax):
+    rng = np.random.default_rng(seed)
+    vectors = np.clip(rng.integers(0, 256, (4, 3))[rng.integers(0, 4, n)] + rng.normal(0, 30, (n, 3)), 0, 255)
+    points, counts, cell_start, cell_ids = histogram_points(vectors.astype(np.uint8), rng.uniform(0.5, 3, n), 6)
+    start = rng.uniform(0, 255, (k, 3))
+    fixed = np.zeros(k, np.bool_)
+    fixed[0] = True
+    stats = np.zeros(3, np.int64)
+    centers, labels, _ = K.lloyd(points, counts, cell_start, cell_ids, 6, start, fixed, 1000, 0.0, stats, 1, relax)
+    before = sse(points, counts, centers) if relax == 1.0 else None
+    moved = K.hartigan(points, counts, cell_start, cell_ids, 6, centers, labels, fixed, 50, np.zeros(2, np.int64))
+    np.testing.assert_array_equal(moved[0], start[0])  # a fixed center neither moves nor trades points
+    for c in range(1, k):  # every other center is the centroid of its points
+        mine = labels == c
+        if mine.any():
+            np.testing.assert_allclose(moved[c], counts[mine] @ points[mine] / counts[mine].sum(), atol=1e-6)
+    after = float((counts * ((points - moved[labels]) ** 2).sum(axis=1)).sum())
+    if before is not None:
+        assert after <= before * (1 + 1e-12) + 1e-9
+
+
 def test_lloyd_labels_are_nearest_after_a_far_fallback_search():
     """Regression: a search past the list's reach must keep the lower bound capped at reach.
 

@@ -16,7 +16,8 @@ Everything works on 8-bit vectors (colors, pixel blocks) and is exact:
   alone (Fränti et al., "Fast and memory efficient implementation of the
   exact PNN", IEEE TIP 2000).
 * ``lloyd`` runs exact weighted Lloyd iterations with Hamerly's bounds, the
-  searches it cannot skip going through the candidate lists below.
+  searches it cannot skip going through the candidate lists below;
+  ``hartigan`` then moves single points where that lowers the error.
 * ``cell_candidates`` lists, for each occupied cell, every codeword that can be
   the nearest one to *some* point of the cell's box: those whose smallest
   distance to the box is at most the smallest largest distance of any codeword
@@ -40,14 +41,18 @@ __all__ = [
     "split_boxes",
     "merge_clusters",
     "cell_candidates",
+    "candidates",
     "assign",
     "lloyd",
+    "hartigan",
     "nearest_codes",
     "nearest_brute",
 ]
 
 # Relative and absolute slack on the candidate test: a superset stays exact.
 _REL = 1e-9
+# Chunks of cells per parallel assignment pass (a few per core: balance).
+_CHUNKS = 8
 _ABS = 1e-6
 
 
@@ -370,6 +375,38 @@ def cell_candidates(centers, cell_ids, bits, extent, margin):
     return start, items[:nitems].copy(), radius
 
 
+@numba.njit(cache=True, nogil=True, parallel=True)
+def candidates(centers, cell_ids, bits, extent, margin):
+    """:func:`cell_candidates` on every core: the cells split in chunks, lists joined in order."""
+    m = cell_ids.size
+    chunks = min(m, _CHUNKS)
+    if chunks <= 1 or m < 2048:
+        return cell_candidates(centers, cell_ids, bits, extent, margin)
+    starts = [np.empty(0, np.int64)] * chunks
+    lists = [np.empty(0, np.int64)] * chunks
+    radii = [np.empty(0)] * chunks
+    for chunk in numba.prange(chunks):
+        lo = chunk * m // chunks
+        hi = (chunk + 1) * m // chunks
+        starts[chunk], lists[chunk], radii[chunk] = cell_candidates(centers, cell_ids[lo:hi], bits, extent, margin)
+    total = 0
+    for chunk in range(chunks):
+        total += lists[chunk].size
+    start = np.empty(m + 1, np.int64)
+    items = np.empty(total, np.int64)
+    radius = np.empty(m)
+    offset = 0
+    for chunk in range(chunks):
+        lo = chunk * m // chunks
+        hi = (chunk + 1) * m // chunks
+        start[lo:hi] = starts[chunk][:-1] + offset
+        items[offset : offset + lists[chunk].size] = lists[chunk]
+        radius[lo:hi] = radii[chunk]
+        offset += lists[chunk].size
+    start[m] = offset
+    return start, items, radius
+
+
 @numba.njit(cache=True, nogil=True)
 def assign(points, cell_start, start, items, centers):
     """Nearest codeword of each point (ties: lowest index) and the total squared error.
@@ -502,77 +539,92 @@ def _search_listed(points, i, centers, items, a, b, movers, n_movers, reach):
     return arg, b1, min(np.sqrt(b2), reach)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _assign_pass(points, weights, cell_start, corner, slot, bits, centers, start, items, radius, margin, movers,
                  n_movers, delta, half, labels, upper, lower, wsum, vsum, counts):
-    """One assignment pass over every cell.
+    """One assignment pass over every cell, in parallel over chunks of cells.
 
     ``corner[t]`` is cell t's lowest corner; its candidates are list
-    ``slot[t]`` (a list of a cell containing it). Moves each point whose nearest center changed (its label, and its weight
-    and weighted coordinates in ``wsum`` / ``vsum``), updating its bounds;
-    ``counts`` gets the number of searches and of changes. Centers neither in
-    the cell's list nor moving are beyond ``radius[t] - margin`` (they moved
-    <= margin since the list was built); a moving center matters to a cell
-    only once it is within that reach of the cell's box.
+    ``slot[t]`` (the list of a cell containing it). Moves each point whose
+    nearest center changed (its label, and its weight and weighted
+    coordinates in ``wsum`` / ``vsum``, merged from per-chunk sums), updating
+    its bounds; ``counts`` gets the number of searches and of changes.
+    Centers neither in the cell's list nor moving are beyond
+    ``radius[slot[t]] - margin`` (they moved <= margin since the list was
+    built); a moving center matters to a cell only once it is within that
+    reach of the cell's box.
     """
     d = points.shape[1]
     m = corner.shape[0]
+    k = centers.shape[0]
     width = float(1 << (8 - bits))
-    near_movers = np.empty(max(n_movers, 1), np.int64)
-    for t in range(m):
-        u = slot[t]
-        first = start[u]
-        last = start[u + 1]
-        reach = radius[u] - margin
-        step = 0.0
-        for q in range(first, last):
-            step = max(step, delta[items[q]])
-        n_near = 0
-        if n_movers:
-            limit = reach * reach
-            for q in range(n_movers):
-                c = movers[q]
-                gap = 0.0
-                for j in range(d):
-                    x = centers[c, j]
-                    low = corner[t, j]
-                    gap += max(low - x, x - (low + width - 1.0), 0.0) ** 2
-                    if gap >= limit:
-                        break
-                if gap < limit:
-                    near_movers[n_near] = c
-                    n_near += 1
-                    step = max(step, delta[c])
-        for i in range(cell_start[t], cell_start[t + 1]):
-            a = labels[i]
-            if a >= 0:  # else: the first pass, every point is searched
-                upper[i] += delta[a]
-                lower[i] -= step
-                bound = max(half[a], lower[i])
-                if upper[i] <= bound:
-                    continue
-                dd = 0.0
-                for j in range(d):
-                    diff = points[i, j] - centers[a, j]
-                    dd += diff * diff
-                upper[i] = np.sqrt(dd)
-                if upper[i] <= bound:
-                    continue
-            b, d1, d2 = _search_listed(points, i, centers, items, first, last, near_movers, n_near, reach)
-            counts[0] += 1
-            upper[i] = d1
-            lower[i] = d2
-            if b != a:
-                counts[1] += 1
-                w = weights[i]
-                if a >= 0:
-                    wsum[a] -= w
+    chunks = min(m, _CHUNKS)
+    dw = np.zeros((chunks, k))
+    dv = np.zeros((chunks, k, d))
+    tally = np.zeros((chunks, 2), np.int64)
+    for chunk in numba.prange(chunks):
+        near_movers = np.empty(max(n_movers, 1), np.int64)
+        for t in range(chunk * m // chunks, (chunk + 1) * m // chunks):
+            u = slot[t]
+            first = start[u]
+            last = start[u + 1]
+            reach = radius[u] - margin
+            step = 0.0
+            for q in range(first, last):
+                step = max(step, delta[items[q]])
+            n_near = 0
+            if n_movers:
+                limit = reach * reach
+                for q in range(n_movers):
+                    c = movers[q]
+                    gap = 0.0
                     for j in range(d):
-                        vsum[a, j] -= w * points[i, j]
-                wsum[b] += w
-                for j in range(d):
-                    vsum[b, j] += w * points[i, j]
-                labels[i] = b
+                        x = centers[c, j]
+                        low = corner[t, j]
+                        gap += max(low - x, x - (low + width - 1.0), 0.0) ** 2
+                        if gap >= limit:
+                            break
+                    if gap < limit:
+                        near_movers[n_near] = c
+                        n_near += 1
+                        step = max(step, delta[c])
+            for i in range(cell_start[t], cell_start[t + 1]):
+                a = labels[i]
+                if a >= 0:  # else: the first pass, every point is searched
+                    upper[i] += delta[a]
+                    lower[i] -= step
+                    bound = max(half[a], lower[i])
+                    if upper[i] <= bound:
+                        continue
+                    dd = 0.0
+                    for j in range(d):
+                        diff = points[i, j] - centers[a, j]
+                        dd += diff * diff
+                    upper[i] = np.sqrt(dd)
+                    if upper[i] <= bound:
+                        continue
+                b, d1, d2 = _search_listed(points, i, centers, items, first, last, near_movers, n_near, reach)
+                tally[chunk, 0] += 1
+                upper[i] = d1
+                lower[i] = d2
+                if b != a:
+                    tally[chunk, 1] += 1
+                    w = weights[i]
+                    if a >= 0:
+                        dw[chunk, a] -= w
+                        for j in range(d):
+                            dv[chunk, a, j] -= w * points[i, j]
+                    dw[chunk, b] += w
+                    for j in range(d):
+                        dv[chunk, b, j] += w * points[i, j]
+                    labels[i] = b
+    for chunk in range(chunks):
+        counts[0] += tally[chunk, 0]
+        counts[1] += tally[chunk, 1]
+        for c in range(k):
+            wsum[c] += dw[chunk, c]
+            for j in range(d):
+                vsum[c, j] += dv[chunk, c, j]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -592,7 +644,7 @@ def _half_gaps(centers, half):
 
 
 @numba.njit(cache=True, nogil=True)
-def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol, stats, coarsen=1):
+def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter, tol, stats, coarsen=1, relax=1.0):
     """Weighted Lloyd iterations, exact and accelerated; returns ``(centers, labels, n_iter)``.
 
     Points ``cell_start[t]:cell_start[t + 1]`` lie in cell ``cell_ids[t]``.
@@ -603,14 +655,15 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
     candidates (:func:`cell_candidates`, built with a margin) plus the few
     centers that have drifted past that margin since the lists were built;
     the lists are rebuilt when those are too many. The centers' sums are
-    updated from the points that changed. Single-threaded on purpose: two
-    parallel regions per iteration cost ~1.8 ms each on this project's
-    2-core machine when another process is busy (OpenMP threads spin), more
-    than a whole iteration. Stops when no point changes center, after ``max_iter``
+    updated from the points that changed. The assignment pass runs on every
+    core (one parallel region per iteration: ~3 us on a quiet machine). Stops when no point changes center, after ``max_iter``
     iterations, or when the centers' total squared move is at most ``tol``.
     ``fixed`` centers never move, and a center left without points stays
     where it is. ``stats`` (int64, 3) accumulates the iterations, searches
-    and list rebuilds.
+    and list rebuilds. ``relax`` > 1 over-relaxes the updates (a center
+    moves ``relax`` times the way to its centroid; 1 is Lloyd's step);
+    candidate lists are kept for cells ``coarsen`` bits coarser than the
+    points' (cheaper to rebuild, a few more candidates per search).
     """
     n, d = points.shape
     k = centers.shape[0]
@@ -634,7 +687,7 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
             parent[t] = (parent[t] << list_bits) | (g >> drop)
     list_ids = np.unique(parent)
     slot = np.searchsorted(list_ids, parent)
-    start, items, radius = cell_candidates(centers, list_ids, list_bits, 0.0, margin)
+    start, items, radius = candidates(centers, list_ids, list_bits, 0.0, margin)
     drift = np.zeros(k)
     movers = np.empty(k, np.int64)
     n_movers = 0
@@ -657,7 +710,7 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
                 continue
             dd = 0.0
             for j in range(d):
-                new = vsum[c, j] / wsum[c]
+                new = centers[c, j] + relax * (vsum[c, j] / wsum[c] - centers[c, j])
                 diff = new - centers[c, j]
                 dd += diff * diff
                 centers[c, j] = new
@@ -677,7 +730,7 @@ def lloyd(points, weights, cell_start, cell_ids, bits, centers, fixed, max_iter,
             for c in range(k):
                 step = max(step, delta[c])
             margin = max(0.5, 2.0 * step)
-            start, items, radius = cell_candidates(centers, list_ids, list_bits, 0.0, margin)
+            start, items, radius = candidates(centers, list_ids, list_bits, 0.0, margin)
             stats[2] += 1
             drift[:] = 0.0
             n_movers = 0
@@ -712,6 +765,12 @@ def _nearest_pair(i, centers, weights, alive):
     return arg, best
 
 
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _all_pairs(centers, weights, alive, partner, cost):
+    for i in numba.prange(centers.shape[0]):
+        partner[i], cost[i] = _nearest_pair(i, centers, weights, alive)
+
+
 @numba.njit(cache=True, nogil=True)
 def merge_clusters(centers, weights, k):
     """Ward-merge clusters (centroids, weights) down to ``k``; returns the ``k`` centroids.
@@ -727,8 +786,7 @@ def merge_clusters(centers, weights, k):
     alive = np.ones(m, np.bool_)
     partner = np.empty(m, np.int64)
     cost = np.empty(m)
-    for i in range(m):
-        partner[i], cost[i] = _nearest_pair(i, centers, weights, alive)
+    _all_pairs(centers, weights, alive, partner, cost)
     for _ in range(m - k):
         i = -1
         best = np.inf
@@ -777,7 +835,7 @@ def nearest_codes(vectors, centers, bits, out):
     for c in range(ncell):
         if slot[c] >= 0:
             cell_ids[slot[c]] = c
-    start, items, _ = cell_candidates(centers, cell_ids, bits, 0.0, 0.0)
+    start, items, _ = candidates(centers, cell_ids, bits, 0.0, 0.0)
     for i in numba.prange(n):
         t = slot[cell[i]]
         a = start[t]
@@ -795,3 +853,76 @@ def nearest_codes(vectors, centers, bits, out):
                     best = dist
                     arg = c
         out[i] = arg
+
+
+@numba.njit(cache=True, nogil=True)
+def hartigan(points, weights, cell_start, cell_ids, bits, centers, labels, fixed, max_pass, stats):
+    """Hartigan's point moves after Lloyd; returns the centers (``labels`` updated in place).
+
+    A point of weight ``w`` leaves center ``a`` (total weight ``W_a``) for
+    ``b`` when that lowers the total squared error, counting the move of
+    both centers: ``w W_b / (W_b + w) |x - c_b|^2 < w W_a / (W_a - w) |x - c_a|^2``.
+    Centers are updated after every move. Lloyd's fixed points are not always
+    Hartigan's, so this finds a lower error (Telgarsky & Vattani, "Hartigan's
+    method: k-means clustering without Voronoi", AISTATS 2010). Targets ``b``
+    come from the cell's candidate list (rebuilt every pass); a pass with no
+    move, or ``max_pass`` passes, ends it. ``fixed`` centers neither gain nor
+    lose points. ``stats`` (int64, 2) accumulates passes and moves.
+    """
+    n, d = points.shape
+    k = centers.shape[0]
+    centers = centers.copy()
+    wsum = np.zeros(k)
+    vsum = np.zeros((k, d))
+    for i in range(n):
+        a = labels[i]
+        wsum[a] += weights[i]
+        for j in range(d):
+            vsum[a, j] += weights[i] * points[i, j]
+    for c in range(k):
+        if wsum[c] > 0.0 and not fixed[c]:
+            for j in range(d):
+                centers[c, j] = vsum[c, j] / wsum[c]
+    m = cell_ids.size
+    for _ in range(max_pass):
+        stats[0] += 1
+        start, items, _ = candidates(centers, cell_ids, bits, 0.0, 2.0)
+        moves = 0
+        for t in range(m):
+            for i in range(cell_start[t], cell_start[t + 1]):
+                a = labels[i]
+                w = weights[i]
+                if fixed[a] or wsum[a] - w <= 1e-12 * w:
+                    continue
+                da = 0.0
+                for j in range(d):
+                    diff = points[i, j] - centers[a, j]
+                    da += diff * diff
+                best = w * wsum[a] / (wsum[a] - w) * da
+                arg = a
+                for q in range(start[t], start[t + 1]):
+                    b = items[q]
+                    if b == a or fixed[b]:
+                        continue
+                    factor = w * wsum[b] / (wsum[b] + w)
+                    db = 0.0
+                    for j in range(d):
+                        diff = points[i, j] - centers[b, j]
+                        db += diff * diff
+                    if factor * db < best:
+                        best = factor * db
+                        arg = b
+                if arg != a:
+                    moves += 1
+                    wsum[a] -= w
+                    wsum[arg] += w
+                    for j in range(d):
+                        vsum[a, j] -= w * points[i, j]
+                        vsum[arg, j] += w * points[i, j]
+                        centers[a, j] = vsum[a, j] / wsum[a]
+                        centers[arg, j] = vsum[arg, j] / wsum[arg]
+                    labels[i] = arg
+        stats[1] += moves
+        if moves == 0:
+            break
+    return centers
