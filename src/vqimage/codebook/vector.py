@@ -14,7 +14,7 @@ Strategies
 ----------
 kmeans (default)
     1. Wu's greedy variance split (generalised to any number of components)
-       cuts the color space into boxes until there are ``min(8k, 1024)`` of
+       cuts the color space into boxes until there are ``min(8k, 768)`` of
        them; pairwise-nearest-neighbour (Ward) merges bring them down to
        ``k``;
     2. weighted Lloyd iterations on the cells' means;
@@ -23,7 +23,8 @@ kmeans (default)
        move is at most ``tol`` times the data's mean per-component variance
        (scikit-learn's rule);
     4. three passes of Hartigan's single-point moves, which reach lower
-       errors than Lloyd's fixed points, then Lloyd again.
+       errors than Lloyd's fixed points; the centers end as the exact
+       centroids of their points.
     Steps 2-4 find each vector's nearest center exactly, through candidate
     lists per cell and Hamerly's bounds (see ``_vector_kernels.py``). The
     result is a local optimum of the squared error over all pixels, like
@@ -73,8 +74,9 @@ INITS = ("split-merge", "k-means++")
 _MAX_BLOCK_PIXELS = 16
 _LUMA = np.array([0.299, 0.587, 0.114])
 # Measured on astronaut, coffee and chelsea at 16/64/256 colors (benchmarks/RESULTS.md):
-# 3 passes of Hartigan's moves after Lloyd add 0.003-0.015 dB for 5-25 ms; over-relaxed
-# center updates (x1.7) halve Lloyd's iterations up to 64 colors but cost time beyond.
+# 3 passes of Hartigan's moves after Lloyd add 0.003-0.015 dB for 3-15 ms (a Lloyd run
+# after them adds ~0.002 dB more for 8-17 ms, so there is none); over-relaxed center
+# updates (x1.7) halve Lloyd's iterations up to 64 colors but cost time beyond.
 _HARTIGAN_PASSES = 3
 
 
@@ -435,7 +437,7 @@ def _split(hist, points, max_boxes):
 def _split_merge(hist, points, k):
     from .. import _vector_kernels as K
 
-    centers, weight = _split(hist, points, max(k + 1, min(8 * k, 1024)))
+    centers, weight = _split(hist, points, max(k + 1, min(8 * k, 768)))
     if centers.shape[0] <= k:
         return centers
     return K.merge_clusters(centers, weight, k)
@@ -481,8 +483,6 @@ def _refine(hist, points, start, locked, max_iter, tol, stats=None):
         moves = np.zeros(2, np.int64)
         centers = K.hartigan(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits, centers, labels, fixed,
                              _HARTIGAN_PASSES, moves)
-        centers, _, _ = K.lloyd(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits,
-                                centers, fixed, max_iter, limit, stats[1], 1, 1.0)
     return centers[locked.shape[0]:]
 
 
