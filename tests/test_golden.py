@@ -16,8 +16,9 @@ _spec.loader.exec_module(make_golden)
 FILES = sorted(GOLDEN.glob("*.vq"))
 
 
-def test_the_golden_image_is_unchanged():
+def test_the_golden_images_are_unchanged():
     np.testing.assert_array_equal(np.load(GOLDEN / "image.npy"), make_golden.golden_image())
+    np.testing.assert_array_equal(np.load(GOLDEN / "color.npy"), make_golden.golden_color())
 
 
 def test_every_coder_has_golden_files():
@@ -27,9 +28,11 @@ def test_every_coder_has_golden_files():
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_golden_file_decodes_and_is_reproduced(path):
     name, coder = path.stem.split("-")
-    image = np.load(GOLDEN / "image.npy")
+    source, k, options = make_golden.CASES[name]
+    image = np.load(GOLDEN / source)
     data = path.read_bytes()
     codes, codebook = vqimage.decompress(data)
     np.testing.assert_array_equal(codes, codebook.encode(image))
+    assert data[9] == (0 if codebook.mode == "gray" else 1), "format minor version: 0 for gray, 1 for vectors"
     assert vqimage.compress(image, codebook=codebook, coder=coder) == data, "the .vq encoder's output changed"
-    assert codebook == vqimage.fit(image, make_golden.CASES[name]), "fit() no longer gives the golden codebook"
+    assert codebook == vqimage.fit(image, k, **options), "fit() no longer gives the golden codebook"

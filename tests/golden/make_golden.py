@@ -23,12 +23,29 @@ def golden_image() -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-CASES = {"k2": 2, "k8": 8, "k64": 64}
+def golden_color() -> np.ndarray:
+    """A deterministic 40x56x3 uint8 RGB image: three phase-shifted gradients and a patch (format 1.1)."""
+    gray = golden_image().astype(np.float64)
+    y, x = np.mgrid[0:40, 0:56]
+    rgb = np.stack([gray, 255 - gray * 0.8, 60 + 0.5 * gray + 40 * np.cos(x / 5.0 + y / 9.0)], axis=-1)
+    rgb[10:20, 5:15] = [200, 30, 40]
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+#: name -> (the image it quantizes: "image.npy" or "color.npy", n_levels, fit options)
+CASES = {
+    "k2": ("image.npy", 2, {}),
+    "k8": ("image.npy", 8, {}),
+    "k64": ("image.npy", 64, {}),
+    "c16": ("color.npy", 16, {"mode": "color"}),
+    "b8": ("image.npy", 8, {"mode": "block", "block": (2, 2)}),
+}
 
 if __name__ == "__main__":
-    image = golden_image()
-    np.save(HERE / "image.npy", image)
-    for name, k in CASES.items():
+    np.save(HERE / "image.npy", golden_image())
+    np.save(HERE / "color.npy", golden_color())
+    for name, (source, k, options) in CASES.items():
         for coder in CODERS:
-            (HERE / f"{name}-{coder}.vq").write_bytes(vqimage.compress(image, k, coder=coder))
+            data = vqimage.compress(np.load(HERE / source), k, coder=coder, **options)
+            (HERE / f"{name}-{coder}.vq").write_bytes(data)
     print("wrote", sorted(p.name for p in HERE.iterdir()))
