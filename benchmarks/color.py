@@ -293,7 +293,9 @@ def vqimage_quantize(image: np.ndarray, k: int, dither: bool):
     k : int
         Palette size.
     dither : bool
-        Floyd-Steinberg error diffusion (``vqimage.mapping.encode(..., dither=)``).
+        Selective Floyd-Steinberg error diffusion (``vqimage.mapping.encode(...,
+        dither="floyd-steinberg", selective=True)``), vqimage's recommended mode;
+        part 6b of run.py measures every method, full strength included.
 
     Returns
     -------
@@ -304,7 +306,7 @@ def vqimage_quantize(image: np.ndarray, k: int, dither: bool):
     import vqimage.mapping
 
     cb = vqimage.fit(image, k, mode="color")
-    codes = vqimage.mapping.encode(image, cb, dither="floyd-steinberg") if dither else cb.encode(image)
+    codes = vqimage.mapping.encode(image, cb, dither="floyd-steinberg", selective=True) if dither else cb.encode(image)
     return cb, codes
 
 
@@ -331,7 +333,9 @@ def vqimage_peer() -> tuple[list[Peer], list[str]]:
     import vqimage
 
     notes = [f"vqimage {vqimage.__version__}: `vqimage.fit(image, k, mode='color')` then "
-             "`cb.encode(image)`, or `vqimage.mapping.encode(image, cb, dither='floyd-steinberg')`."]
+             "`cb.encode(image)`; dithered: `vqimage.mapping.encode(image, cb, dither='floyd-steinberg', "
+             "selective=True)` (selective error diffusion, the mode vqimage recommends; part 6b has the "
+             "others)."]
     return [Peer("vqimage", lambda image: image, vqimage_quantize, vqimage_unpack)], notes
 
 

@@ -178,7 +178,6 @@ def test_nearest_codes_every_cell_resolution(seed, d, bits, k, n, ties):
     K.nearest_codes(vectors, centers, bits, out)
     expected = brute_nearest(vectors, centers)
     np.testing.assert_array_equal(out, expected)
-    np.testing.assert_array_equal(K.nearest_brute(vectors.astype(np.float64), centers), expected)
 
 
 def test_more_than_256_colors_use_uint16_codes(tmp_path):

@@ -42,11 +42,9 @@ __all__ = [
     "merge_clusters",
     "cell_candidates",
     "candidates",
-    "assign",
     "lloyd",
     "hartigan",
     "nearest_codes",
-    "nearest_brute",
 ]
 
 # Relative and absolute slack on the candidate test: a superset stays exact.
@@ -406,83 +404,6 @@ def candidates(centers, cell_ids, bits, extent, margin):
         offset += lists[chunk].size
     start[m] = offset
     return start, items, radius
-
-
-@numba.njit(cache=True, nogil=True)
-def assign(points, cell_start, start, items, centers):
-    """Nearest codeword of each point (ties: lowest index) and the total squared error.
-
-    Points ``cell_start[t]:cell_start[t + 1]`` lie in cell ``t`` whose
-    candidates are ``items[start[t]:start[t + 1]]``.
-    """
-    n, d = points.shape
-    labels = np.empty(n, np.int64)
-    m = start.size - 1
-    for t in range(m):
-        a = start[t]
-        b = start[t + 1]
-        for i in range(cell_start[t], cell_start[t + 1]):
-            if b - a == 1:
-                labels[i] = items[a]
-                continue
-            best = np.inf
-            arg = -1
-            for q in range(a, b):
-                c = items[q]
-                dist = 0.0
-                for j in range(d):
-                    diff = points[i, j] - centers[c, j]
-                    dist += diff * diff
-                if dist < best:
-                    best = dist
-                    arg = c
-            labels[i] = arg
-    return labels
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def nearest_brute(points, centers):
-    """Nearest codeword of each point by a full scan (ties: lowest index)."""
-    n, d = points.shape
-    k = centers.shape[0]
-    labels = np.empty(n, np.int64)
-    for i in numba.prange(n):
-        best = np.inf
-        arg = 0
-        for c in range(k):
-            dist = 0.0
-            for j in range(d):
-                diff = points[i, j] - centers[c, j]
-                dist += diff * diff
-                if dist >= best:
-                    break
-            if dist < best:
-                best = dist
-                arg = c
-        labels[i] = arg
-    return labels
-
-
-@numba.njit(cache=True, nogil=True)
-def _search(points, i, centers, items, a, b):
-    """Nearest (ties: first listed) and second-nearest distance among ``items[a:b]``."""
-    d = points.shape[1]
-    b1 = np.inf
-    b2 = np.inf
-    arg = -1
-    for q in range(a, b):
-        c = items[q]
-        dist = 0.0
-        for j in range(d):
-            diff = points[i, j] - centers[c, j]
-            dist += diff * diff
-        if dist < b1:
-            b2 = b1
-            b1 = dist
-            arg = c
-        elif dist < b2:
-            b2 = dist
-    return arg, np.sqrt(b1), np.sqrt(b2)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -80,7 +80,7 @@ def _note(message: str, quiet: bool = False):
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vqimage")
 def cli():
-    """Quantize images to a few gray levels, optimally, and store the codes at their true size.
+    """Quantize images to a few gray levels (optimally), colors or pixel blocks; store the codes at their true size.
 
     \b
     vqimage quantize camera -k 8 -o camera8.png   # optimal 8 levels, palette PNG
@@ -88,14 +88,18 @@ def cli():
     vqimage decompress camera8.vq -o camera8.tif  # and back, exactly
     vqimage info camera8.vq                       # what a .vq file holds
     vqimage compare camera -k 8                   # every strategy: MSE / PSNR / SSIM / bytes / time
+    vqimage quantize astronaut -k 64 -o a64.png   # 64 colors, PNG-8 (color images stay color)
+    vqimage quantize coffee -p epaper7 -d floyd-steinberg -o frame.raw   # 7-color e-paper buffer
     vqimage demo                                  # scikit-learn's Vector Quantization Example, fixed
     """
 
 
 _OUTPUT_HELP = (
-    "Its extension picks the format: .vq (vqimage's container), .png (palette PNG of the levels, "
-    "smallest bit depth; 16-bit gray PNG for 16-bit input), .webp / .jxl (lossless), .tif (the "
-    "reconstruction, any dtype), .npy (the codes). '-' writes to stdout (needs --format)."
+    "Its extension picks the format: .vq (vqimage's container), .png (palette PNG of the levels or "
+    "colors, smallest bit depth, tRNS for transparency; gray PNG for 16-bit input and blocks), .gif, "
+    ".raw (e-paper frame buffer: the codes at 1/2/4/8 bits per pixel, MSB first, rows byte-aligned), "
+    ".webp / .jxl (lossless), .tif (the reconstruction, any dtype), .npy (the codes). '-' writes to "
+    "stdout (needs --format)."
 )
 
 
