@@ -1143,3 +1143,17 @@ def test_encode_decode_errors(camera, astronaut):
         rgb.decode(np.array([[2]], np.uint8))
     with pytest.raises(ValueError, match="Dithering applies to gray and color codebooks, not to blocks"):
         vqimage.encode(camera[:8, :8], block, dither="floyd-steinberg")
+
+
+def test_dithered_rgba_keeps_clear_pixels_on_the_transparent_entry():
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (24, 24, 4), dtype=np.uint8)
+    image[..., 3] = 255
+    image[:8, :, 3] = 0  # clear rows with random colors
+    cb = vqimage.fit(image, 8, mode="color")
+    assert cb.levels[0].tolist() == [0, 0, 0, 0]
+    for selective in (False, True):
+        codes = vqimage.encode(image, cb, dither="floyd-steinberg", selective=selective)
+        assert (codes[:8] == 0).all()
+    with pytest.raises(ValueError, match="The 'dither' parameter of encode must be one of"):
+        vqimage.encode(image, cb, dither="bayer")

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .codebook import RECONSTRUCTIONS, STRATEGIES, VECTOR_STRATEGIES
+from .dither import DITHER_METHODS
 from .pack.container import CODERS
 
 __all__ = ["main", "run"]
@@ -125,7 +126,7 @@ def _fit_options(function):
                           "or a file (.gpl, .hex, .txt, .json, .act, or a palette image). Codes keep its order."),
         click.option("--lock", metavar="COLORS",
                      help="Colors the fitted palette must contain (hex colors, preset or file, as --palette)."),
-        click.option("-d", "--dither", type=click.Choice(DITHER_CHOICES), default="none", show_default=True,
+        click.option("-d", "--dither", type=click.Choice(DITHER_METHODS), default="none", show_default=True,
                      help="Dither gray or color output: error diffusion (serpentine) or ordered (Bayer 8x8)."),
         click.option("--dither-strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                      help="Fraction of the error diffused (ordered: threshold amplitude)."),
@@ -136,9 +137,6 @@ def _fit_options(function):
     for option in reversed(options):
         function = option(function)
     return function
-
-
-DITHER_CHOICES = ("none", "floyd-steinberg", "atkinson", "sierra", "ordered")
 
 
 def _output_options(default_help: str):

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._validation import check_image
+from ._validation import Options, check_image, check_param
 from .codebook import Codebook
 
 __all__ = ["encode", "decode"]
@@ -37,7 +37,8 @@ def encode(image, codebook: Codebook, *, dither: str = "none", dither_strength: 
         How much of the error is diffused (ordered: the threshold amplitude).
     selective : bool
         Dither only where it helps: smooth gradients, not flat areas or
-        edges (see :func:`vqimage.dither.dither_codes`).
+        edges (see :func:`vqimage.dither.dither_codes`); with
+        ``dither='none'`` it uses Floyd-Steinberg.
     serpentine : bool
         Error diffusion alternates the row direction.
 
@@ -55,6 +56,9 @@ def encode(image, codebook: Codebook, *, dither: str = "none", dither_strength: 
            [1, 1]], dtype=uint8)
     """
     _check_codebook(codebook, "encode")
+    from .dither import DITHER_METHODS
+
+    check_param("dither", dither, Options(DITHER_METHODS), caller="encode")
     if dither != "none" or selective:
         return _dithered(image, codebook, dither, dither_strength, selective, serpentine)
     if codebook.mode != "gray":
@@ -137,10 +141,12 @@ def _dithered(image, codebook, method, strength, selective, serpentine):
     image = np.asarray(image)
     if codebook.mode == "color" and image.shape[-1:] == (3,) and codebook.n_components == 4:
         image = _opaque(image)
-    levels = codebook.levels
     thresholds = codebook.thresholds if codebook.mode == "gray" else None
-    return dither_codes(image, levels, method=method, strength=strength, serpentine=serpentine,
-                        selective=selective, thresholds=thresholds)
+    codes = dither_codes(image, codebook.levels, method="floyd-steinberg" if method == "none" else method,
+                         strength=strength, serpentine=serpentine, selective=selective, thresholds=thresholds)
+    if codebook.mode == "color" and codebook.n_components == 4:
+        _clear_to_transparent(codes, image, codebook)
+    return codes
 
 
 def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
@@ -165,11 +171,17 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
     centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
     codes = np.empty(vectors.shape[0], codebook.code_dtype)
     K.nearest_codes(np.ascontiguousarray(vectors), centers, _cell_bits(d), codes)
+    codes = codes.reshape(shape)
     if codebook.mode == "color" and d == 4:
-        clear = np.flatnonzero(centers[:, 3] == 0)
-        if clear.size:
-            codes[vectors[:, 3] == 0] = clear[0]
-    return codes.reshape(shape)
+        _clear_to_transparent(codes, image, codebook)
+    return codes
+
+
+def _clear_to_transparent(codes, image, codebook):
+    """Fully transparent pixels get the codebook's first fully transparent entry, if it has one."""
+    clear = np.flatnonzero(codebook.levels[:, 3] == 0)
+    if clear.size:
+        codes[image[..., 3] == 0] = clear[0]
 
 
 def _opaque(rgb: np.ndarray) -> np.ndarray:
