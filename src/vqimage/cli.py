@@ -22,7 +22,8 @@ from .pack.container import CODERS
 __all__ = ["main", "run"]
 
 EPILOG = """\b
-Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.
+Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error,
+3 a target (--target-psnr, --target-ssim, --max-error, --max-bytes) cannot be met.
 INPUT is an image file (PNG, JPEG, TIFF, PGM/PPM, ...; '-' reads stdin) or a
 built-in name: face, camera, astronaut, coffee, ... (see `vqimage images`).
 """
@@ -38,7 +39,7 @@ def _levels_option(required: bool = True):
         type=click.IntRange(2, 65536),
         required=required,
         help="Number of levels: gray levels, colors or blocks (2..65536)."
-        + ("" if required else " Not with --palette."),
+        + ("" if required else " Not with --palette; with a target, the most levels tried (default 256)."),
     )
 
 
@@ -111,10 +112,11 @@ def _fit_options(function):
                      help="What a code stands for: gray = one gray level (color input is converted, BT.601); "
                           "color = one RGB(A) color (8-bit input); block = a --block of gray pixels; "
                           "auto = color for color images, gray otherwise."),
-        click.option("-s", "--strategy", type=click.Choice(STRATEGIES + ("wu",)), default=None,
+        click.option("-s", "--strategy", type=click.Choice(STRATEGIES + ("wu", "auto")), default=None,
                      help="How the codebook is chosen. Gray: optimal (default; least squared error, exactly), "
                           "kmeans, quantile, uniform. Color/block: kmeans (default; split, merge, then exact "
-                          "Lloyd), wu (greedy splits only, fastest)."),
+                          "Lloyd), wu (greedy splits only, fastest). auto (with a target): try each, keep the "
+                          "one needing the fewest levels."),
         click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default=None,
                      help="Gray only: value of each level: centroid (default; mean of its pixels), "
                           "midpoint (sklearn), median."),
@@ -133,6 +135,18 @@ def _fit_options(function):
         click.option("--selective", is_flag=True,
                      help="Dither only smooth gradients, keeping flat areas and edges clean "
                           "(default method: floyd-steinberg)."),
+        click.option("--target-psnr", type=click.FloatRange(min=0), metavar="DB",
+                     help="Use the fewest levels whose output reaches this PSNR (dB); -k is then the most tried."),
+        click.option("--target-ssim", type=click.FloatRange(-1, 1), metavar="S",
+                     help="Use the fewest levels whose output reaches this SSIM."),
+        click.option("--max-error", type=click.FloatRange(min=0), metavar="E",
+                     help="Guarantee every pixel within E of the original, with the fewest levels that can "
+                          "(exact for gray images with the optimal strategy)."),
+        click.option("--max-bytes", type=click.IntRange(min=1), metavar="N",
+                     help="The output may take at most N bytes: alone, the most levels that fit; with a quality "
+                          "target, a limit it must also meet."),
+        click.option("--skip-if-larger", is_flag=True,
+                     help="Write nothing (and keep INPUT) when the output would not be smaller than INPUT."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -184,15 +198,30 @@ def _check_output(output, fmt, force, as_json):
     return fmt
 
 
-def _write(output, fmt, codes, codebook, force, coder, image_shape=None) -> dict:
-    from .pack.export import export, export_bytes
+def _write(output, fmt, codes, codebook, force, coder, image_shape=None, skip_above=None) -> dict:
+    """Write OUT; with ``skip_above``, only when it is smaller than that many bytes."""
+    from .io import write_atomic
+    from .pack.export import export_bytes
 
-    if output != "-":
-        return export(output, codes, codebook, force=force, fmt=fmt, coder=coder, image_shape=image_shape)
     data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape)
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
-    return {"path": "-", "format": fmt, "bytes": len(data), "description": description}
+    info = {"path": output, "format": fmt, "bytes": len(data), "description": description, "skipped": False}
+    if skip_above is not None and len(data) >= skip_above:
+        return info | {"skipped": True}
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(output, data, force=force)
+    return info
+
+
+class TargetNotMet(click.ClickException):
+    """A quality or size target no codebook meets: exit code 3."""
+
+    exit_code = 3
+
+    def show(self, file=None):
+        click.echo(f"vqimage: target not met: {self.message}", err=True)
 
 
 def _codebook_for(image, mode, n_levels, strategy, reconstruction, block, palette, lock, quiet):
@@ -261,21 +290,75 @@ def _locked_colors(colors, image, mode):
     return colors
 
 
+def _input_size(source: str) -> int | None:
+    """Bytes of the input file (--skip-if-larger); built-ins and stdin have none to keep."""
+    path = Path(source)
+    if source == "-" or not path.is_file():
+        raise click.UsageError("--skip-if-larger keeps the input file, so INPUT must be a file.")
+    return path.stat().st_size
+
+
+def _ssim(image, recon, mode):
+    from . import metrics
+
+    if image.dtype.kind not in "ui" or image.ndim not in (2, 3) or min(image.shape[:2]) < 2:
+        return None
+    return metrics.ssim(image, recon, channel_axis=-1 if mode == "color" else None)
+
+
+def _to_target(image, mode, n_levels, strategy, reconstruction, block, targets, fmt, coder):
+    """The codebook with the fewest levels that meets the targets (targets.py); codes and image."""
+    from .io import to_gray
+    from .targets import TargetError, quantize_to_target
+
+    options = {}
+    if mode in ("gray", "block"):
+        image = to_gray(image)
+    if mode == "block":
+        options["block"] = _parse_block(block)
+    if reconstruction is not None:
+        if mode != "gray":
+            raise click.UsageError("--reconstruction applies to gray mode.")
+        options["reconstruction"] = reconstruction
+    if strategy is None:
+        strategy = "optimal" if mode == "gray" else "kmeans"
+    try:
+        out = quantize_to_target(image, **targets, fmt=fmt, coder=coder, strategy=strategy, mode=mode,
+                                 max_levels=n_levels or 256, **options)
+    except TargetError as exc:
+        raise TargetNotMet(str(exc)) from None
+    return out.codebook, out.codes, image
+
+
 def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, lock, dither, dither_strength,
-              selective, output, fmt, coder, force, quiet, as_json):
+              selective, target_psnr, target_ssim, max_error, max_bytes, skip_if_larger, output, fmt, coder, force,
+              quiet, as_json):
+    import numpy as np
+
     from . import metrics
     from .mapping import encode
 
     fmt = _check_output(output, fmt, force, as_json)
     name, image = _load(input, gray=mode in ("gray", "block"))
     mode = _mode_of(image, mode)
-    codebook, image = _codebook_for(image, mode, n_levels, strategy, reconstruction, block, palette, lock, quiet)
-    if selective and dither == "none":
-        dither = "floyd-steinberg"
-    codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
+    targets = {"target_psnr": target_psnr, "target_ssim": target_ssim, "max_error": max_error, "max_bytes": max_bytes}
+    if any(v is not None for v in targets.values()):
+        if palette is not None or lock is not None or dither != "none" or selective:
+            raise click.UsageError("Targets choose the number of levels; they do not combine with --palette, "
+                                   "--lock or dithering.")
+        codebook, codes, image = _to_target(image, mode, n_levels, strategy, reconstruction, block, targets, fmt, coder)
+    else:
+        if strategy == "auto":
+            raise click.UsageError("--strategy auto needs a target (--target-psnr, --target-ssim, --max-error, "
+                                   "--max-bytes) to choose by.")
+        codebook, image = _codebook_for(image, mode, n_levels, strategy, reconstruction, block, palette, lock, quiet)
+        if selective and dither == "none":
+            dither = "floyd-steinberg"
+        codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     image_shape = image.shape if codebook.mode == "block" else None
     recon = codebook.decode(codes, shape=image_shape)
-    info = _write(output, fmt, codes, codebook, force, coder, image_shape)
+    skip_above = _input_size(input) if skip_if_larger else None
+    info = _write(output, fmt, codes, codebook, force, coder, image_shape, skip_above)
     pixels = image.size // (image.shape[-1] if codebook.mode == "color" else 1)
     scored, recon = image, recon
     if codebook.mode == "color" and image.shape[-1] == 4:  # the colors of clear pixels do not count
@@ -292,21 +375,29 @@ def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, l
         "levels": codebook.levels.tolist(),
         "mse": metrics.mse(scored, recon),
         "psnr": metrics.psnr(scored, recon) if image.dtype.kind in "ui" else None,
+        "ssim": _ssim(image, recon, codebook.mode),
+        "max_error": float(np.max(np.abs(scored.astype(np.float64) - recon))),
         "output": info["path"],
         "format": info["format"],
         "bytes": info["bytes"],
         "bits_per_pixel": 8 * info["bytes"] / pixels,
+        "skipped": info["skipped"],
     }
     if as_json:
         click.echo(json.dumps(result))
         return
     psnr = f", PSNR {result['psnr']:.2f} dB (peak {metrics.peak(image):g})" if result["psnr"] is not None else ""
+    ssim = f", SSIM {result['ssim']:.4f}" if result["ssim"] is not None else ""
     what = {"gray": "levels", "color": "colors", "block": f"{'x'.join(map(str, codebook.block or ()))} blocks"}
     dithered = "" if dither == "none" else f", {'selective ' if selective else ''}{dither} dither"
+    wrote = (f"kept {input}: the output would take {info['bytes']:,} bytes, not fewer than its {skip_above:,}"
+             if info["skipped"] else
+             f"wrote {info['path']} ({info['bytes']:,} bytes, {result['bits_per_pixel']:.3f} bits/pixel, "
+             f"{info['description']})")
     _note(
         f"{name}: {'x'.join(map(str, image.shape))} {image.dtype} -> {codebook.n_levels} "
-        f"{what[codebook.mode]} ({codebook.strategy}{dithered}), MSE {result['mse']:.2f}{psnr}; wrote {info['path']} "
-        f"({info['bytes']:,} bytes, {result['bits_per_pixel']:.3f} bits/pixel, {info['description']})",
+        f"{what[codebook.mode]} ({codebook.strategy}{dithered}), MSE {result['mse']:.2f}{psnr}{ssim}, "
+        f"max error {result['max_error']:g}; {wrote}",
         quiet,
     )
 

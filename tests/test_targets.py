@@ -1,0 +1,174 @@
+"""Targets choose the level count a brute-force sweep chooses; unreachable targets fail cleanly."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import vqimage
+from vqimage.cli import main
+from vqimage.pack.export import export_bytes
+from vqimage.targets import SWEEP_FIELDS, TargetError, max_error_codebook, quantize_to_target, sweep
+
+
+def psnr_of(image, k, strategy="optimal"):
+    cb = vqimage.fit(image, k, strategy=strategy)
+    return vqimage.metrics.psnr(image, cb.decode(cb.encode(image)))
+
+
+@pytest.fixture(params=["camera", "face"])
+def gray(request):
+    return request.getfixturevalue(request.param)
+
+
+@pytest.mark.parametrize("target", [25.0, 33.3, 38.0, 44.0])
+def test_target_psnr_is_the_first_count_a_sweep_finds(gray, target):
+    expected = next(k for k in range(2, 257) if psnr_of(gray, k) >= target)
+    out = quantize_to_target(gray, target_psnr=target, fmt=None)
+    assert out.n_levels == expected and out.strategy == "optimal"
+    assert out.psnr >= target > psnr_of(gray, expected - 1)
+
+
+@pytest.mark.parametrize("bound", [0, 1, 3.5, 4, 12])
+def test_max_error_is_the_fewest_levels_of_any_codebook(gray, bound):
+    out = quantize_to_target(gray, max_error=bound, fmt=None)
+    # Independent count: greedy covering by intervals of width 2 * floor(bound) of the distinct values.
+    values = np.unique(gray)
+    groups, first = 1, values[0]
+    for v in values[1:]:
+        if v - first > 2 * int(bound):
+            groups, first = groups + 1, v
+    assert out.n_levels == groups
+    assert out.max_error <= bound
+    restored = out.codebook.decode(out.codes)
+    assert np.abs(restored.astype(int) - gray.astype(int)).max() <= bound
+
+
+def min_levels_brute_force(values, bound):
+    """Fewest groups over every partition of the sorted values (contiguous: optimal for 1-D)."""
+    n = len(values)
+    for k in range(1, n + 1):
+        for cuts in itertools.combinations(range(1, n), k - 1):
+            bounds = [0, *cuts, n]
+            if all(values[b - 1] - values[a] <= 2 * bound for a, b in zip(bounds, bounds[1:])):
+                return k
+    return n
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(0, 255), min_size=1, max_size=9, unique=True), bound=st.integers(0, 20))
+def test_max_error_codebook_matches_brute_force(values, bound):
+    image = np.array(sorted(values), np.uint8)
+    cb = max_error_codebook(image, bound)
+    assert cb.n_levels == min_levels_brute_force(sorted(values), bound)
+    assert np.abs(cb.decode(cb.encode(image)).astype(int) - image.astype(int)).max() <= bound
+
+
+def test_max_error_on_floats_is_not_rounded():
+    image = np.array([0.0, 0.3, 0.61, 2.0])  # 0.61 is 0.01 too far from 0 to share its level
+    cb = max_error_codebook(image, 0.3)
+    assert cb.n_levels == 3 and np.abs(cb.decode(cb.encode(image)) - image).max() <= 0.3
+    assert max_error_codebook(image, 0.305).n_levels == 2
+
+
+@pytest.mark.parametrize("budget", [15_000, 30_000, 52_000])
+def test_max_bytes_is_the_most_levels_that_fit(camera, budget):
+    sizes = {}
+    for k in range(2, 65):
+        cb = vqimage.fit(camera, k)
+        sizes[k] = len(export_bytes("png", cb.encode(camera), cb)[0])
+    expected = max(k for k, size in sizes.items() if size <= budget)
+    assert expected < 64  # the window holds the answer
+    out = quantize_to_target(camera, max_bytes=budget, fmt="png")
+    assert out.n_levels == expected and out.bytes == sizes[expected] <= budget
+
+
+def test_target_ssim_and_auto_strategy(camera):
+    out = quantize_to_target(camera, target_ssim=0.9, fmt="vq", strategy="auto")
+    best = {}
+    for strategy in vqimage.codebook.STRATEGIES:
+        for k in range(2, 40):
+            cb = vqimage.fit(camera, k, strategy=strategy)
+            if vqimage.metrics.ssim(camera, cb.decode(cb.encode(camera))) >= 0.9:
+                best[strategy] = k
+                break
+    assert out.n_levels == min(best.values()) and out.ssim >= 0.9
+    assert best[out.strategy] == out.n_levels
+
+
+def test_combined_targets_and_what_is_reported(camera):
+    out = quantize_to_target(camera, target_psnr=30, max_bytes=100_000, fmt="png")
+    assert out.as_json().keys() == {"n_levels", "strategy", "psnr", "ssim", "max_error", "bytes"}
+    assert out.bytes == len(export_bytes("png", out.codes, out.codebook)[0])
+    with pytest.raises(TargetError, match=r"needs \d+ levels, whose png takes .* above max_bytes=10,000"):
+        quantize_to_target(camera, target_psnr=30, max_bytes=10_000, fmt="png")
+
+
+def test_unreachable_targets_fail_cleanly(camera):
+    with pytest.raises(TargetError, match=r"out of reach with 'optimal': 8 levels give PSNR") as info:
+        quantize_to_target(camera, target_psnr=45, max_levels=8)
+    assert info.value.closest.n_levels == 8
+    with pytest.raises(TargetError, match="2 levels already take"):
+        quantize_to_target(camera, max_bytes=50, fmt="png")
+    with pytest.raises(ValueError, match="needs a target"):
+        quantize_to_target(camera)
+    with pytest.raises(ValueError, match="The 'strategy' parameter of quantize_to_target must be one of"):
+        quantize_to_target(camera, target_psnr=30, strategy="wu")
+
+
+def test_color_target(camera):
+    from skimage.data import astronaut
+
+    image = astronaut()[::4, ::4]
+    out = quantize_to_target(image, target_psnr=28, mode="color", fmt="png")
+    assert out.psnr >= 28 and out.codebook.mode == "color"
+    smaller = vqimage.fit(image, out.n_levels - 1, mode="color")
+    assert vqimage.metrics.psnr(image, smaller.decode(smaller.encode(image))) < 28
+
+
+def test_sweep_records(camera):
+    rows = sweep(camera, levels=[2, 4], strategies=("optimal", "uniform"), formats=("vq", "png"))
+    assert [(r["strategy"], r["n_levels"]) for r in rows] == [("optimal", 2), ("optimal", 4), ("uniform", 2),
+                                                              ("uniform", 4)]
+    assert all(set(r) == set(SWEEP_FIELDS) for r in rows)
+    assert rows[1]["psnr"] == pytest.approx(psnr_of(camera, 4))
+    assert rows[1]["packed_bpp"] == 2 and np.isnan(rows[1]["webp_bytes"])
+    cb = vqimage.fit(camera, 4)
+    assert rows[1]["png_bytes"] == len(export_bytes("png", cb.encode(camera), cb)[0])
+    assert rows[0]["mse"] > rows[1]["mse"] and rows[0]["ssim"] < rows[1]["ssim"]
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_targets(tmp_path, capsys, camera):
+    code, out, err = run(["quantize", "camera", "--target-psnr", 35, "-o", tmp_path / "t.png", "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"n_levels", "strategy", "psnr", "ssim", "max_error", "bytes"} <= result.keys()
+    assert result["n_levels"] == next(k for k in range(2, 257) if psnr_of(camera, k) >= 35)
+    assert result["bytes"] == (tmp_path / "t.png").stat().st_size
+    code, out, err = run(["quantize", "camera", "--target-psnr", 45, "-k", 8, "-o", tmp_path / "u.png"], capsys)
+    assert code == 3 and not (tmp_path / "u.png").exists()
+    assert err.strip().count("\n") == 0 and "target not met" in err and "8 levels give" in err
+    code, _, err = run(["quantize", "camera", "--max-error", 2, "-d", "ordered", "-o", tmp_path / "v.png"], capsys)
+    assert code == 2 and "do not combine" in err
+    code, _, err = run(["quantize", "camera", "-k", 4, "-s", "auto", "-o", tmp_path / "w.png"], capsys)
+    assert code == 2 and "--strategy auto needs a target" in err
+
+
+def test_cli_skip_if_larger_keeps_the_input(tmp_path, capsys, camera):
+    source = tmp_path / "c8.png"
+    assert run(["quantize", "camera", "-k", 8, "-o", source], capsys)[0] == 0
+    code, out, err = run(["quantize", source, "-k", 64, "--skip-if-larger", "-o", tmp_path / "out.png", "--json"],
+                         capsys)
+    assert code == 0 and json.loads(out)["skipped"] is True
+    assert not (tmp_path / "out.png").exists()
+    code, _, err = run(["quantize", "camera", "-k", 8, "--skip-if-larger", "-o", tmp_path / "x.png"], capsys)
+    assert code == 2 and "INPUT must be a file" in err
