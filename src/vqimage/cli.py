@@ -375,7 +375,7 @@ def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, l
         "levels": codebook.levels.tolist(),
         "mse": metrics.mse(scored, recon),
         "psnr": metrics.psnr(scored, recon) if image.dtype.kind in "ui" else None,
-        "ssim": _ssim(image, recon, codebook.mode),
+        "ssim": None if scored is not image else _ssim(image, recon, codebook.mode),
         "max_error": float(np.max(np.abs(scored.astype(np.float64) - recon))),
         "output": info["path"],
         "format": info["format"],
