@@ -8,6 +8,7 @@ error (unknown option, missing argument); 130 interrupted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import warnings
@@ -330,37 +331,47 @@ def _to_target(image, mode, n_levels, strategy, reconstruction, block, targets, 
     return out.codebook, out.codes, image
 
 
-def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, lock, dither, dither_strength,
-              selective, target_psnr, target_ssim, max_error, max_bytes, skip_if_larger, output, fmt, coder, force,
-              quiet, as_json):
+_OPTION_NAMES = ("n_levels", "mode", "strategy", "reconstruction", "block", "palette", "lock", "dither",
+                 "dither_strength", "selective", "target_psnr", "target_ssim", "max_error", "max_bytes",
+                 "skip_if_larger")
+
+
+def _process(input, output, fmt, coder, force, opts, *, shared=None, quiet=True) -> dict:
+    """Quantize one input and write its output; the result as a dict (raises on failure)."""
     import numpy as np
 
     from . import metrics
     from .mapping import encode
 
-    fmt = _check_output(output, fmt, force, as_json)
+    mode = opts["mode"]
     name, image = _load(input, gray=mode in ("gray", "block"))
     mode = _mode_of(image, mode)
-    targets = {"target_psnr": target_psnr, "target_ssim": target_ssim, "max_error": max_error, "max_bytes": max_bytes}
-    if any(v is not None for v in targets.values()):
-        if palette is not None or lock is not None or dither != "none" or selective:
+    dither, selective = opts["dither"], opts["selective"]
+    targets = {key: opts[key] for key in ("target_psnr", "target_ssim", "max_error", "max_bytes")}
+    if shared is not None:
+        codebook, image = shared, _as_codebook_input(image, shared)
+        codes = encode(image, codebook, dither=dither, dither_strength=opts["dither_strength"], selective=selective)
+    elif any(v is not None for v in targets.values()):
+        if opts["palette"] is not None or opts["lock"] is not None or dither != "none" or selective:
             raise click.UsageError("Targets choose the number of levels; they do not combine with --palette, "
                                    "--lock or dithering.")
-        codebook, codes, image = _to_target(image, mode, n_levels, strategy, reconstruction, block, targets, fmt, coder)
+        codebook, codes, image = _to_target(image, mode, opts["n_levels"], opts["strategy"], opts["reconstruction"],
+                                            opts["block"], targets, fmt, coder)
     else:
-        if strategy == "auto":
+        if opts["strategy"] == "auto":
             raise click.UsageError("--strategy auto needs a target (--target-psnr, --target-ssim, --max-error, "
                                    "--max-bytes) to choose by.")
-        codebook, image = _codebook_for(image, mode, n_levels, strategy, reconstruction, block, palette, lock, quiet)
+        codebook, image = _codebook_for(image, mode, opts["n_levels"], opts["strategy"], opts["reconstruction"],
+                                        opts["block"], opts["palette"], opts["lock"], quiet)
         if selective and dither == "none":
             dither = "floyd-steinberg"
-        codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
+        codes = encode(image, codebook, dither=dither, dither_strength=opts["dither_strength"], selective=selective)
     image_shape = image.shape if codebook.mode == "block" else None
     recon = codebook.decode(codes, shape=image_shape)
-    skip_above = _input_size(input) if skip_if_larger else None
+    skip_above = _input_size(input) if opts["skip_if_larger"] else None
     info = _write(output, fmt, codes, codebook, force, coder, image_shape, skip_above)
     pixels = image.size // (image.shape[-1] if codebook.mode == "color" else 1)
-    scored, recon = image, recon
+    scored = image
     if codebook.mode == "color" and image.shape[-1] == 4:  # the colors of clear pixels do not count
         visible = image[..., 3] > 0
         scored, recon = image[visible], recon[visible]
@@ -383,9 +394,6 @@ def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, l
         "bits_per_pixel": 8 * info["bytes"] / pixels,
         "skipped": info["skipped"],
     }
-    if as_json:
-        click.echo(json.dumps(result))
-        return
     psnr = f", PSNR {result['psnr']:.2f} dB (peak {metrics.peak(image):g})" if result["psnr"] is not None else ""
     ssim = f", SSIM {result['ssim']:.4f}" if result["ssim"] is not None else ""
     what = {"gray": "levels", "color": "colors", "block": f"{'x'.join(map(str, codebook.block or ()))} blocks"}
@@ -394,19 +402,166 @@ def _quantize(input, n_levels, mode, strategy, reconstruction, block, palette, l
              if info["skipped"] else
              f"wrote {info['path']} ({info['bytes']:,} bytes, {result['bits_per_pixel']:.3f} bits/pixel, "
              f"{info['description']})")
-    _note(
+    result["message"] = (
         f"{name}: {'x'.join(map(str, image.shape))} {image.dtype} -> {codebook.n_levels} "
         f"{what[codebook.mode]} ({codebook.strategy}{dithered}), MSE {result['mse']:.2f}{psnr}{ssim}, "
-        f"max error {result['max_error']:g}; {wrote}",
-        quiet,
+        f"max error {result['max_error']:g}; {wrote}"
     )
+    result["input_bytes"] = Path(input).stat().st_size if input != "-" and Path(input).is_file() else None
+    return result
+
+
+def _as_codebook_input(image, codebook):
+    """An image as a shared codebook expects it: gray for gray and block codebooks."""
+    from .io import to_gray
+
+    return to_gray(image) if codebook.mode in ("gray", "block") else image
+
+
+def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, shared_codebook=False, workers=None,
+              **opts):
+    opts = {name: opts[name] for name in _OPTION_NAMES}
+    from .batch import expand_inputs, is_batch
+
+    if not is_batch(inputs) and not shared_codebook:
+        fmt = _check_output(output, fmt, force, as_json)
+        result = _process(inputs[0], output, fmt, coder, force, opts, quiet=quiet)
+        message = result.pop("message")
+        result.pop("input_bytes")
+        if as_json:
+            click.echo(json.dumps(result))
+        else:
+            _note(message, quiet)
+        return
+    files = expand_inputs(inputs)
+    _batch(files, output, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, opts)
+
+
+def _batch(files, outdir, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, opts):
+    """Many inputs into OUTDIR, in parallel; every good file is finished, failures are summarised."""
+    from .batch import run_batch
+
+    if outdir == "-":
+        raise click.UsageError("Several inputs write into a directory: -o OUTDIR, not '-'.")
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise click.UsageError(f"Several inputs write into a directory; {outdir} is a file.")
+    ext = ext or (f".{fmt}" if fmt else ".png")
+    ext = ext if ext.startswith(".") else f".{ext}"
+    fmt = fmt or _formats().get(ext.lower())
+    if fmt is None:
+        raise click.UsageError(f"Cannot tell the output format from --ext {ext!r}; use one of {', '.join(_formats())}.")
+    names = [Path(f).stem for f in files]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        raise click.UsageError(f"Inputs would write the same output name: {', '.join(clash[:5])}.")
+    shared = _shared_codebook(files, opts, quiet) if shared_codebook else None
+    outdir.mkdir(parents=True, exist_ok=True)
+    jobs = [(f, str(outdir / f"{Path(f).stem}{ext}")) for f in files]
+
+    def work(job):
+        source, target = job
+        if Path(target).exists() and not force:
+            raise FileExistsError(f"{target} exists; use --force to overwrite it.")
+        return _process(source, target, fmt, coder, force, opts, shared=shared)
+
+    def done(job, result, error):
+        if as_json:
+            record = {"input": job[0], "output": job[1], "error": error} if error else {
+                k: v for k, v in result.items() if k not in ("message", "levels")}
+            click.echo(json.dumps(record))
+
+    results, failures = run_batch(jobs, work, workers=workers, quiet=quiet, on_done=done)
+    if not quiet:
+        _summary(results, failures)
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
+def _shared_codebook(files, opts, quiet):
+    """One codebook for every input: fitted on the sum of their histograms."""
+    from .codebook import fit, vector_histogram
+    from .histogram import histogram
+    from .io import to_gray
+
+    if any(opts[key] is not None for key in ("target_psnr", "target_ssim", "max_error", "max_bytes", "palette")):
+        raise click.UsageError("--shared-codebook fits one codebook for all inputs; it does not take targets or "
+                               "--palette.")
+    if opts["n_levels"] is None:
+        raise click.UsageError("--shared-codebook needs -k.")
+    mode = opts["mode"]
+    total = None
+    for source in files:
+        _, image = _load(source, gray=mode in ("gray", "block"))
+        image_mode = _mode_of(image, mode)
+        mode = image_mode if mode == "auto" else mode
+        if image_mode != mode:
+            raise click.UsageError(f"--shared-codebook needs inputs of one kind; {source} is {image_mode}, not {mode}.")
+        if mode == "gray":
+            part = histogram(to_gray(image))
+        elif mode == "block":
+            part = vector_histogram(to_gray(image), mode="block", block=_parse_block(opts["block"]))
+        else:
+            part = vector_histogram(image, mode="color")
+        total = part if total is None else total + part
+    options = {}
+    if mode == "gray":
+        options["reconstruction"] = opts["reconstruction"] or "centroid"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        codebook = fit(total, opts["n_levels"], mode=mode, strategy=opts["strategy"], **options)
+    for warning in caught:
+        _note(f"warning: {warning.message}", quiet)
+    return codebook
+
+
+def _summary(results, failures):
+    """The batch summary on stderr: files, bytes in and out, mean PSNR, failures with their reasons."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, width=120)
+    written = [r for r in results if not r["skipped"]]
+    bytes_in = sum(r["input_bytes"] or 0 for r in results)
+    bytes_out = sum(r["bytes"] for r in written)
+    psnrs = [r["psnr"] for r in results if r["psnr"] is not None and math.isfinite(r["psnr"])]
+    table = Table(title="vqimage batch", show_header=True)
+    for header in ("files", "written", "skipped", "failed", "bytes in", "bytes out", "mean PSNR dB"):
+        table.add_column(header, justify="right")
+    table.add_row(str(len(results) + len(failures)), str(len(written)), str(len(results) - len(written)),
+                  str(len(failures)), f"{bytes_in:,}", f"{bytes_out:,}",
+                  f"{sum(psnrs) / len(psnrs):.2f}" if psnrs else "-")
+    console.print(table)
+    for source, reason in failures:
+        reason = reason if reason.startswith(str(source)) else f"{source}: {reason}"
+        console.print(f"failed: {reason}", markup=False, highlight=False)
+
+
+_batch_options = [
+    click.option("--ext", metavar="EXT", help="Several inputs: the outputs' extension (default .png for quantize, "
+                                              ".vq for compress), written as OUTDIR/NAME.EXT."),
+    click.option("--shared-codebook", is_flag=True,
+                 help="Fit one codebook on all inputs (their summed histograms) and apply it to each."),
+    click.option("-j", "--workers", type=click.IntRange(1, 256), default=None,
+                 help="Several inputs: files processed at once (default: the number of cores)."),
+]
+
+
+def _with(options):
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
 
 
 @cli.command(epilog=EPILOG)
-@click.argument("input")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @_fit_options
-@_output_options("Output file.")
-def quantize(input, output, fmt, coder, force, quiet, as_json, **options):
+@_output_options("Output file; with several inputs, a directory (created if missing).")
+@_with(_batch_options)
+def quantize(inputs, output, fmt, coder, force, quiet, as_json, **options):
     """Quantize INPUT to N gray levels, colors or blocks and write OUT (format by extension).
 
     \b
@@ -415,17 +570,23 @@ def quantize(input, output, fmt, coder, force, quiet, as_json, **options):
     vqimage quantize astronaut -k 16 -d floyd-steinberg -o a.gif
     vqimage quantize coffee -p epaper7 -d floyd-steinberg -o frame.raw   # 7-color e-paper, 4 bits/pixel
     vqimage quantize camera -m block --block 4x4 -k 256 -o blocks.vq
+    vqimage quantize photos/ 'scans/*.tif' -k 16 -o out/ --ext .png   # many files, all cores
+    vqimage quantize frames/ -k 64 --shared-codebook -o gif/ --ext .gif   # one palette for all
 
-    Color images stay color unless --mode gray (BT.601 luma).
+    Color images stay color unless --mode gray (BT.601 luma). Several inputs
+    (files, directories, globs) go to -o OUTDIR as NAME.EXT, in parallel; every
+    good file is finished, a summary lists the failures, and the exit code is
+    1 if any failed.
     """
-    _quantize(input, output=output, fmt=fmt, coder=coder, force=force, quiet=quiet, as_json=as_json, **options)
+    _quantize(inputs, output=output, fmt=fmt, coder=coder, force=force, quiet=quiet, as_json=as_json, **options)
 
 
 @cli.command(epilog=EPILOG)
-@click.argument("input")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @_fit_options
-@_output_options("Output file, normally OUT.vq.")
-def compress(input, output, fmt, coder, force, quiet, as_json, **options):
+@_output_options("Output file, normally OUT.vq; with several inputs, a directory (created if missing).")
+@_with(_batch_options)
+def compress(inputs, output, fmt, coder, force, quiet, as_json, **options):
     """Quantize INPUT to N gray levels, colors or blocks and store it as a .vq file (FORMAT.md).
 
     The .vq file holds the codes, entropy coded near their information limit
@@ -433,7 +594,9 @@ def compress(input, output, fmt, coder, force, quiet, as_json, **options):
     (--coder packed), and the codebook, under a CRC-32; `vqimage decompress`
     restores the quantized image exactly. Options as for `vqimage quantize`.
     """
-    _quantize(input, output=output, fmt=fmt, coder=coder, force=force, quiet=quiet, as_json=as_json, **options)
+    if options.get("ext") is None and fmt is None:
+        options["ext"] = ".vq"
+    _quantize(inputs, output=output, fmt=fmt, coder=coder, force=force, quiet=quiet, as_json=as_json, **options)
 
 
 def _read_vq_bytes(source: str) -> bytes:
@@ -582,7 +745,9 @@ def images():
 def main(argv=None) -> int:
     """Run the command line; return the exit code instead of exiting."""
     try:
-        cli.main(args=argv, prog_name="vqimage", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="vqimage", standalone_mode=False)
+        if isinstance(code, int):  # click returns a raised Exit's code when not standalone
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

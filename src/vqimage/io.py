@@ -145,7 +145,8 @@ def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>") -> np
     except VQError:
         raise
     except Exception as exc:  # every decoder has its own exception types
-        raise VQError(f"{name}: not a readable image ({type(exc).__name__}: {exc}).") from None
+        detail = "unknown format" if type(exc).__name__ == "UnidentifiedImageError" else f"{type(exc).__name__}: {exc}"
+        raise VQError(f"{name}: not a readable image ({detail}).") from None
     image = np.asarray(image)
     if image.dtype.kind == "b":
         image = image.astype(np.uint8) * 255
