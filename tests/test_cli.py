@@ -144,7 +144,9 @@ def test_demo_on_camera_writes_the_figures(tmp_path, capsys):
     assert figures == [
         "01_original.png", "02_uniform.png", "03_uniform_centers.png", "04_kmeans.png",
         "05_kmeans_centers.png", "06_optimal.png", "07_optimal_levels.png", "08_comparison.png",
+        "camera-report.html",
     ]
+    assert f"Report (open it in a browser; it works offline): {tmp_path / 'd' / 'camera-report.html'}" in out
     code, _, err = run(["demo", "camera", "-o", str(tmp_path / "d")], capsys)
     assert code == 1 and "exists; use --force" in err
     assert run(["demo", "camera", "-o", str(tmp_path / "d"), "--force"], capsys)[0] == 0

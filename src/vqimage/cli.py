@@ -93,6 +93,7 @@ def cli():
     vqimage compare camera -k 8                   # every strategy: MSE / PSNR / SSIM / bytes / time
     vqimage quantize astronaut -k 64 -o a64.png   # 64 colors, PNG-8 (color images stay color)
     vqimage quantize coffee -p epaper7 -d floyd-steinberg -o frame.raw   # 7-color e-paper buffer
+    vqimage report camera -o report               # HTML: strategies, error maps, rate-distortion vs JPEG/WebP
     vqimage demo                                  # scikit-learn's Vector Quantization Example, fixed
     """
 
@@ -732,6 +733,33 @@ def demo(input, outdir, n_levels, force):
     from .report.seed import run_demo
 
     run_demo(input, outdir, n_levels=n_levels, force=force, echo=click.echo)
+
+
+@cli.command(epilog=EPILOG)
+@click.argument("input")
+@click.option("-k", "--levels", "n_levels", type=click.IntRange(2, 256), default=8, show_default=True,
+              help="Level count of the side-by-side, histogram and error-map sections.")
+@click.option("-o", "--output", "outdir", default="report", show_default=True, metavar="DIR",
+              help="Folder for NAME-report.html (created if missing).")
+@click.option("-f", "--force", is_flag=True, help="Overwrite the report if it exists.")
+def report(input, n_levels, outdir, force):
+    """Write a self-contained HTML report of what quantizing INPUT costs.
+
+    One file, figures embedded, no scripts or links (it opens offline): the
+    original beside each strategy at N levels, the histogram with each
+    strategy's levels, error maps, and rate-distortion curves (PSNR and SSIM
+    against the .vq file's bits per pixel) beside JPEG and WebP (lossy) of
+    the original, with a sentence on where transform codecs win. Color
+    images are reported in gray.
+    """
+    from .report.html import write_report
+
+    name, image = _load(input)
+    path = Path(outdir) / f"{Path(name).stem}-report.html"
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; use --force to overwrite it.")
+    written = write_report(image, name, outdir, n_levels=n_levels, force=force)
+    click.echo(str(written))
 
 
 @cli.command()

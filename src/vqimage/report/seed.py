@@ -156,6 +156,11 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
     echo(f"Figures written to {outdir}/:")
     for path in written:
         echo(f"  {path}")
+    from .html import write_report
+
+    report = write_report(image, name, outdir, n_levels=n_levels, force=force)
+    echo("")
+    echo(f"Report (open it in a browser; it works offline): {report}")
     return {
         "name": name,
         "shape": image.shape,
@@ -164,4 +169,5 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
         "codebook": codebook,
         "packed_bytes": len(packed),
         "figures": written,
+        "report": str(report),
     }
