@@ -823,6 +823,96 @@ def bench_dither(args, log):
     return section, [goal]
 
 
+# --------------------------------------------------------------------------- part 7: targets, batch
+
+
+def bench_targets(images, args, log):
+    """Part 7a: a target search against the brute-force sweep it must agree with."""
+    from vqimage.targets import quantize_to_target
+
+    repeat = 1 if args.quick else 3
+    rows, goals_ok = [], True
+    for name, image in images:
+        for label, target in (("PSNR >= 35 dB", {"target_psnr": 35.0}), ("max error <= 4", {"max_error": 4.0})):
+            search = timeit(lambda target=target: quantize_to_target(image, fmt=None, **target), repeat)
+            chosen = quantize_to_target(image, fmt=None, **target).n_levels
+
+            def brute(target=target):
+                met = []
+                for k in range(2, 257):  # the whole curve, as a user reading it off a sweep would
+                    cb = vqimage.fit(image, k)
+                    recon = cb.decode(cb.encode(image))
+                    if "target_psnr" in target:
+                        met.append(vqimage.metrics.psnr(image, recon) >= target["target_psnr"])
+                    else:
+                        met.append(vqimage.metrics.max_error(image, recon) <= target["max_error"])
+                return next((k for k, ok in zip(range(2, 257), met) if ok), None)
+
+            swept = timeit(brute, repeat)
+            first = brute()
+            agree = chosen == first if "target_psnr" in target else chosen <= first
+            goals_ok &= agree
+            rows.append([name, label, str(chosen), str(first), fmt_s(search.median), fmt_s(swept.median),
+                         fmt_ratio(swept.median / search.median)])
+    log("part 7a done")
+    section = "\n".join([
+        "## 7a. Targets: the search against a brute-force sweep",
+        "",
+        "`quantize_to_target` (the choice and its full report: PSNR, SSIM, max error) against a brute-force "
+        "sweep of the optimal strategy at k = 2..256 (fit, encode, decode, measure). PSNR: the same count "
+        "(the search reads PSNR off the histogram, level by level). Max error: the exact covering needs no "
+        "search and may need fewer levels than the optimal (least-squares) codebooks of the sweep.",
+        "",
+        table(["image", "target", "levels chosen", "sweep's first", "search", "sweep", "sweep / search"], rows,
+              "llrrrrr"),
+    ])
+    goal = ["targets: --target-psnr equals the sweep's choice; --max-error never needs more", "all cases",
+            f"{len(rows)} cases" + ("" if goals_ok else " (a mismatch: see 7a)"), status(goals_ok)]
+    return section, [goal]
+
+
+def bench_batch(args, log):
+    """Part 7b: batch throughput on a folder of generated images, 1 and 2 workers."""
+    import tempfile
+
+    from PIL import Image
+    from skimage import data
+
+    from vqimage.cli import main as cli_main
+
+    count = 20 if args.quick else 100
+    sources = [data.camera(), data.astronaut(), data.coffee(), data.chelsea(), data.moon(), data.coins()]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vqimage-batch-") as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        rng = np.random.default_rng(0)
+        total_bytes = 0
+        for i in range(count):
+            image = sources[i % len(sources)]
+            y, x = rng.integers(0, image.shape[0] - 256), rng.integers(0, image.shape[1] - 256)
+            crop = image[y : y + 256, x : x + 256]
+            Image.fromarray(crop).save(folder / f"img{i:03d}.png")
+            total_bytes += crop.nbytes
+        for workers in (1, 2):
+            out = Path(tmp) / f"out{workers}"
+            argv = ["quantize", str(folder), "-k", "16", "-o", str(out), "-j", str(workers), "-q", "--force"]
+            assert cli_main(argv) == 0
+            t = timeit(lambda argv=argv: cli_main(argv), 1 if args.quick else 3)
+            rows.append([str(workers), str(count), fmt_s(t.median), f"{count / t.median:.1f}",
+                         f"{total_bytes / t.median / 1e6:.1f}"])
+    log("part 7b done")
+    return "\n".join([
+        "## 7b. Batch: a folder of images, 1 and 2 workers",
+        "",
+        f"`vqimage quantize DIR -k 16 -o OUT -j N` on {count} PNG files (256x256 crops of scikit-image's camera, "
+        "astronaut, coffee, chelsea, moon and coins; color ones stay color): reading, fitting, encoding and "
+        "writing palette PNGs, in-process (no interpreter start).",
+        "",
+        table(["workers", "files", "time", "files/s", "MB/s of pixels"], rows, "rrrrr"),
+    ])
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -851,7 +941,7 @@ def wait_for_quiet(limit_s: float) -> float | None:
 
 
 def run_benchmarks(args, log):
-    """Run parts 1-6; return their markdown sections and the numbers the goals need."""
+    """Run parts 1-7; return their markdown sections and the numbers the goals need."""
     face, face_name, face_note = load_face()
     log(f"{face_name}: {face.shape} {face.dtype}")
     start = time.perf_counter()
@@ -878,10 +968,12 @@ def run_benchmarks(args, log):
     color_md, color_goals, color_notes = bench_colors(args, log)
     log("part 6 done")
     dither_md, dither_goals = bench_dither(args, log)
+    target_md, target_goals = bench_targets(storage_images, args, log)
+    batch_md = bench_batch(args, log)
     return {
-        "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md],
+        "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md],
         "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
-        + color_goals + dither_goals,
+        + color_goals + dither_goals + target_goals,
         "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }

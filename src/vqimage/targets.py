@@ -78,13 +78,22 @@ class TargetError(ValueError):
 
 
 class _Evaluator:
-    """Fits, encodes and measures level counts on demand, each once."""
+    """Fits, encodes and measures level counts on demand, each once.
+
+    Gray images are fitted on their histogram, computed once, and PSNR and
+    maximum error come from it exactly (each distinct value's error, weighted
+    by its count: the same rule as encoding and decoding), so a search step
+    costs no pass over the pixels; SSIM and sizes need the image itself.
+    """
 
     def __init__(self, image, strategy, mode, fmt, coder, data_range, fit_options):
+        from .histogram import histogram
+
         self.image, self.strategy, self.mode = image, strategy, mode
         self.fmt, self.coder, self.fit_options = fmt, coder, fit_options
         self.peak = metrics.peak(image, data_range)
         self.channel_axis = -1 if mode == "color" else None
+        self.hist = histogram(image) if mode == "gray" and "weights" not in fit_options else None
         self.cache: dict = {}
 
     def codebook(self, k: int) -> Codebook:
@@ -92,7 +101,24 @@ class _Evaluator:
         if key not in self.cache:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FitWarning)
-                self.cache[key] = fit(self.image, k, mode=self.mode, strategy=self.strategy, **self.fit_options)
+                data = self.hist if self.hist is not None else self.image
+                self.cache[key] = fit(data, k, mode=self.mode, strategy=self.strategy, **self.fit_options)
+        return self.cache[key]
+
+    def quick(self, k: int, codebook=None) -> tuple[float, float]:
+        """(PSNR, max error) of level count ``k`` (or of ``codebook``), from the histogram when there is one."""
+        cb = codebook if codebook is not None else self.codebook(k)
+        if self.hist is None or cb.mode != "gray":
+            out = self.outcome(k, codebook=codebook)
+            return out.psnr, out.max_error
+        key = ("quick", k, id(codebook))
+        if key not in self.cache:
+            values = self.hist.values
+            decoded = cb.levels_as(self.image.dtype).astype(np.float64)
+            error = values - decoded[np.searchsorted(cb.thresholds, values, side="right")]
+            mse = float(np.sum(self.hist.counts * error * error) / self.hist.total)
+            psnr = float("inf") if mse == 0 else float(10 * np.log10(self.peak**2 / mse))
+            self.cache[key] = (psnr, float(np.abs(error).max()))
         return self.cache[key]
 
     def outcome(self, k: int, *, ssim=False, size=False, codebook=None) -> Outcome:
@@ -260,16 +286,13 @@ def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_
     top = max(2, min(max_levels, distinct))
     quality = target_psnr is not None or target_ssim is not None or max_error is not None
 
-    def meets(out: Outcome) -> bool:
-        if target_psnr is not None and not out.psnr >= target_psnr:
+    def meets(k: int) -> bool:
+        psnr, error = ev.quick(k)
+        if target_psnr is not None and not psnr >= target_psnr:
             return False
-        if max_error is not None and not out.max_error <= max_error:
+        if max_error is not None and not error <= max_error:
             return False
-        if target_ssim is not None:
-            ev.outcome(out.n_levels, ssim=True, codebook=_exact(ev, out))
-            if not out.ssim >= target_ssim:
-                return False
-        return True
+        return target_ssim is None or ev.outcome(k, ssim=True).ssim >= target_ssim
 
     if not quality:
         return _largest_that_fits(ev, max_bytes, top)
@@ -280,7 +303,8 @@ def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_
             raise TargetError(f"max_error={max_error:g} needs {cb.n_levels} levels, more than max_levels={max_levels}.")
         chosen = ev.outcome(cb.n_levels, codebook=cb)
     else:
-        chosen = _first_that_meets(ev, meets, top)
+        first = _first_that_meets(meets, top)
+        chosen = None if first is None else ev.outcome(first)
         if chosen is None:
             closest = ev.outcome(top)
             raise TargetError(
@@ -299,22 +323,20 @@ def _exact(ev, out):
     return out.codebook if out.codebook is not ev.cache.get(("cb", out.n_levels)) else None
 
 
-def _first_that_meets(ev, meets, top):
+def _first_that_meets(meets, top):
+    """The first level count in 2..top for which ``meets(k)``; None if there is none."""
     if top - 1 <= _LINEAR_LIMIT:
-        for k in range(2, top + 1):
-            if meets(ev.outcome(k)):
-                return ev.outcome(k)
-        return None
+        return next((k for k in range(2, top + 1) if meets(k)), None)
     lo, hi = 2, top  # bisection: quality assumed to grow with the levels
-    if not meets(ev.outcome(hi)):
+    if not meets(hi):
         return None
     while lo < hi:
         mid = (lo + hi) // 2
-        if meets(ev.outcome(mid)):
+        if meets(mid):
             hi = mid
         else:
             lo = mid + 1
-    return ev.outcome(lo)
+    return lo
 
 
 def _largest_that_fits(ev, max_bytes, top):
