@@ -420,7 +420,7 @@ def _as_codebook_input(image, codebook):
 
 
 def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, shared_codebook=False, workers=None,
-              **opts):
+              verbose=False, **opts):
     opts = {name: opts[name] for name in _OPTION_NAMES}
     from .batch import expand_inputs, is_batch
 
@@ -435,10 +435,10 @@ def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, share
             _note(message, quiet)
         return
     files = expand_inputs(inputs)
-    _batch(files, output, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, opts)
+    _batch(files, output, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, opts, verbose)
 
 
-def _batch(files, outdir, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, opts):
+def _batch(files, outdir, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, opts, verbose=False):
     """Many inputs into OUTDIR, in parallel; every good file is finished, failures are summarised."""
     from .batch import run_batch
 
@@ -467,6 +467,8 @@ def _batch(files, outdir, fmt, coder, force, quiet, as_json, ext, shared_codeboo
         return _process(source, target, fmt, coder, force, opts, shared=shared)
 
     def done(job, result, error):
+        if verbose and not quiet:
+            _note(f"failed: {error}" if error else result["message"])
         if as_json:
             record = {"input": job[0], "output": job[1], "error": error} if error else {
                 k: v for k, v in result.items() if k not in ("message", "levels")}
@@ -545,6 +547,7 @@ _batch_options = [
                  help="Fit one codebook on all inputs (their summed histograms) and apply it to each."),
     click.option("-j", "--workers", type=click.IntRange(1, 256), default=None,
                  help="Several inputs: files processed at once (default: the number of cores)."),
+    click.option("-v", "--verbose", is_flag=True, help="Several inputs: a line per file as it is done."),
 ]
 
 
