@@ -282,7 +282,7 @@ def quantize_to_target(
 
 
 def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_levels) -> Outcome:
-    distinct = _distinct(ev.image, ev.mode)
+    distinct = ev.hist.n_values if ev.hist is not None else _distinct(ev.image, ev.mode)
     top = max(2, min(max_levels, distinct))
     quality = target_psnr is not None or target_ssim is not None or max_error is not None
 
