@@ -412,6 +412,47 @@ def _process(input, output, fmt, coder, force, opts, *, shared=None, quiet=True)
     return result
 
 
+def _quantize_chunked(source, output, opts, chunks, scheduler, force, quiet, as_json):
+    """A zarr array or big TIFF -> codes in OUT.zarr, chunk by chunk (vqimage.distributed)."""
+    from . import distributed
+
+    if not output.endswith(".zarr"):
+        raise click.UsageError("Chunked processing writes the codes to a zarr array: -o OUT.zarr.")
+    unsupported = [name for name in ("palette", "lock", "target_psnr", "target_ssim", "max_error", "max_bytes")
+                   if opts[name] is not None] + (["dither"] if opts["dither"] != "none" or opts["selective"] else [])
+    if unsupported or opts["mode"] not in ("auto", "gray"):
+        raise click.UsageError("Chunked processing fits gray levels with -k; it does not take "
+                               f"{', '.join('--' + n.replace('_', '-') for n in unsupported) or '--mode color/block'}.")
+    if opts["n_levels"] is None:
+        raise click.UsageError("Missing option '-k' / '--levels'.")
+    if Path(output).exists() and not force:
+        raise FileExistsError(f"{output} exists; use --force to overwrite it.")
+    sizes = None
+    if chunks:
+        try:
+            sizes = tuple(int(v) for v in chunks.lower().split("x"))
+        except ValueError:
+            raise click.UsageError(f"--chunks takes ROWS or ROWSxCOLS (e.g. 4096x4096); got {chunks!r}.") from None
+    if Path(source).exists():
+        darr = distributed.as_dask(source)
+    else:  # a built-in image: in memory, then chunked like any array
+        darr = distributed.as_dask(_load(source, gray=True)[1])
+    if sizes:
+        darr = darr.rechunk(sizes + darr.shape[len(sizes):])
+    options = {"strategy": opts["strategy"] or "optimal", "reconstruction": opts["reconstruction"] or "centroid"}
+    codebook = distributed.quantize_to_zarr(darr, output, opts["n_levels"], scheduler=scheduler, overwrite=force,
+                                            progress=not quiet and not as_json and sys.stderr.isatty(), **options)
+    result = {"input": source, "shape": list(darr.shape), "dtype": str(darr.dtype), "chunks": list(darr.chunksize),
+              "n_levels": codebook.n_levels, "strategy": codebook.strategy, "levels": codebook.levels.tolist(),
+              "output": output, "format": "zarr"}
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        _note(f"{source}: {'x'.join(map(str, darr.shape))} {darr.dtype} in {'x'.join(map(str, darr.chunksize))} "
+              f"chunks -> {codebook.n_levels} levels ({codebook.strategy}); wrote the codes to {output} (zarr, "
+              "codebook in its attributes)", quiet)
+
+
 def _as_codebook_input(image, codebook):
     """An image as a shared codebook expects it: gray for gray and block codebooks."""
     from .io import to_gray
@@ -420,10 +461,15 @@ def _as_codebook_input(image, codebook):
 
 
 def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, shared_codebook=False, workers=None,
-              verbose=False, **opts):
+              verbose=False, chunks=None, scheduler=None, **opts):
     opts = {name: opts[name] for name in _OPTION_NAMES}
     from .batch import expand_inputs, is_batch
 
+    if output.endswith(".zarr") or inputs[0].endswith(".zarr") or chunks or scheduler:
+        if len(inputs) != 1:
+            raise click.UsageError("Chunked processing (zarr, --chunks, --scheduler) takes one input.")
+        _quantize_chunked(inputs[0], output, opts, chunks, scheduler, force, quiet, as_json)
+        return
     if not is_batch(inputs) and not shared_codebook:
         fmt = _check_output(output, fmt, force, as_json)
         result = _process(inputs[0], output, fmt, coder, force, opts, quiet=quiet)
@@ -548,6 +594,12 @@ _batch_options = [
     click.option("-j", "--workers", type=click.IntRange(1, 256), default=None,
                  help="Several inputs: files processed at once (default: the number of cores)."),
     click.option("-v", "--verbose", is_flag=True, help="Several inputs: a line per file as it is done."),
+    click.option("--chunks", metavar="ROWS[xCOLS]",
+                 help="Process a zarr array or a big TIFF chunk by chunk with Dask (never all in memory) and write "
+                      "the codes to OUT.zarr; default: the input's own chunks or tiles."),
+    click.option("--scheduler", metavar="WHERE",
+                 help="Dask scheduler for chunked work: threads (default), processes, synchronous, or the address "
+                      "of a dask.distributed cluster (tcp://HOST:PORT)."),
 ]
 
 
