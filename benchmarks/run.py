@@ -941,7 +941,7 @@ def wait_for_quiet(limit_s: float) -> float | None:
 
 
 def run_benchmarks(args, log):
-    """Run parts 1-7; return their markdown sections and the numbers the goals need."""
+    """Run parts 1-8; return their markdown sections and the numbers the goals need."""
     face, face_name, face_note = load_face()
     log(f"{face_name}: {face.shape} {face.dtype}")
     start = time.perf_counter()
@@ -970,10 +970,15 @@ def run_benchmarks(args, log):
     dither_md, dither_goals = bench_dither(args, log)
     target_md, target_goals = bench_targets(storage_images, args, log)
     batch_md = bench_batch(args, log)
+    from dask_bench import bench_dask
+
+    dask_md, dask_goals = bench_dask(args, log, table, fmt_s, status)
+    log("part 8 done")
     return {
-        "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md],
+        "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md,
+                     dask_md],
         "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
-        + color_goals + dither_goals + target_goals,
+        + color_goals + dither_goals + target_goals + dask_goals,
         "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }

@@ -121,3 +121,32 @@ def test_cli_chunked_zarr(tmp_path, capsys, camera):
     assert "-o OUT.zarr" in capsys.readouterr().err
     assert main(["quantize", "camera", "--target-psnr", "30", "-o", str(tmp_path / "t.zarr")]) == 2
     assert "does not take --target-psnr" in capsys.readouterr().err
+
+
+def test_a_run_that_fails_midway_leaves_no_output(tmp_path, camera, monkeypatch):
+    import dask.array as da
+
+    def broken_store(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the run were killed while writing
+
+    monkeypatch.setattr(da, "store", broken_store)
+    with pytest.raises(KeyboardInterrupt):
+        D.quantize_to_zarr(camera, tmp_path / "codes.zarr", 8)
+    assert not (tmp_path / "codes.zarr").exists()
+    with pytest.raises(VQError, match="not a complete vqimage output"):
+        D.read_codes(tmp_path / "codes.zarr.partial")
+
+
+def test_cli_against_a_cluster_address(tmp_path, capsys, camera):
+    from distributed import LocalCluster
+
+    from vqimage.cli import main
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp",
+                      dashboard_address=None) as cluster:
+        argv = ["quantize", "camera", "-k", "8", "-o", str(tmp_path / "c.zarr"), "--scheduler",
+                cluster.scheduler_address, "--chunks", "128"]
+        assert main(argv) == 0, capsys.readouterr().err
+    codes, codebook = D.read_codes(tmp_path / "c.zarr")
+    assert codebook == vqimage.fit(camera, 8)
+    np.testing.assert_array_equal(codes.compute(), codebook.encode(camera))

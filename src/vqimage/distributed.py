@@ -127,11 +127,20 @@ def _block_histogram(block, bins, data_range):
     return image_histogram(block, bins=bins, data_range=data_range)
 
 
-def histogram(data, *, bins: int | None = None, scheduler=None, chunks=None) -> Histogram:
+def _progress(enabled):
+    if not enabled:
+        return contextlib.nullcontext()
+    from dask.diagnostics import ProgressBar
+
+    return ProgressBar()
+
+
+def histogram(data, *, bins: int | None = None, scheduler=None, chunks=None, progress: bool = False) -> Histogram:
     """The :class:`vqimage.Histogram` of a chunked array, counted chunk by chunk.
 
     Integers are counted exactly; floats are binned into ``bins`` (default
-    65,536) over their range.
+    65,536) over their range. ``progress`` shows Dask's progress bar (local
+    schedulers).
     """
     import dask
 
@@ -147,13 +156,16 @@ def histogram(data, *, bins: int | None = None, scheduler=None, chunks=None) -> 
         elif bins is not None:
             raise ValueError("The 'bins' parameter applies to float arrays; integers are counted exactly.")
         parts = [dask.delayed(_block_histogram)(block, bins, data_range) for block in darr.to_delayed().ravel()]
-        (total,) = dask.compute(_tree_sum(parts), **settings)
+        with _progress(progress):
+            (total,) = dask.compute(_tree_sum(parts), **settings)
     return total
 
 
-def fit(data, n_levels: int, *, bins: int | None = None, scheduler=None, chunks=None, **options) -> Codebook:
+def fit(data, n_levels: int, *, bins: int | None = None, scheduler=None, chunks=None, progress: bool = False,
+        **options) -> Codebook:
     """Fit a gray codebook on a chunked array's histogram (see :func:`vqimage.fit` for ``options``)."""
-    return fit_codebook(histogram(data, bins=bins, scheduler=scheduler, chunks=chunks), n_levels, **options)
+    hist = histogram(data, bins=bins, scheduler=scheduler, chunks=chunks, progress=progress)
+    return fit_codebook(hist, n_levels, **options)
 
 
 def encode(data, codebook: Codebook, *, chunks=None):
@@ -191,7 +203,7 @@ def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: C
         if codebook is None:
             if n_levels is None:
                 raise TypeError("quantize_to_zarr needs n_levels (or a codebook).")
-            codebook = fit(darr, n_levels, bins=bins, scheduler=scheduler, **options)
+            codebook = fit(darr, n_levels, bins=bins, scheduler=scheduler, progress=progress, **options)
         codes = encode(darr, codebook)
         partial = target.with_name(target.name + ".partial")
         if partial.exists():
@@ -199,12 +211,7 @@ def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: C
         store = zarr.open_array(str(partial), mode="w", shape=codes.shape, chunks=codes.chunksize,
                                 dtype=codes.dtype)
         writer = da.store(codes, store, lock=False, compute=False)
-        if progress:
-            from dask.diagnostics import ProgressBar
-
-            with ProgressBar():
-                writer.compute(**settings)
-        else:
+        with _progress(progress):
             writer.compute(**settings)
     store.attrs[_ATTR_CODEBOOK] = codebook.to_config()
     store.attrs[_ATTR_SHAPE] = list(darr.shape)
