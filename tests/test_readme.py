@@ -4,8 +4,6 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
-
 from vqimage.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -56,8 +56,6 @@ def _mode_of(image, mode: str) -> str:
     """auto: color for RGB/RGBA images whose channels differ, else gray."""
     if mode != "auto":
         return mode
-    import numpy as np
-
     if image.ndim == 3 and image.shape[-1] in (3, 4):
         channels = image[..., :3]
         opaque = image.shape[-1] == 3 or bool((image[..., 3] == 255).all())
