@@ -290,3 +290,15 @@ def test_stdout_png_of_a_color_codebook(monkeypatch, capsysbinary, astronaut, fi
     assert code == 0
     with Image.open(io.BytesIO(out)) as img:
         np.testing.assert_array_equal(np.asarray(img), codes)
+
+
+def test_16_bit_color_input_says_what_to_do(tmp_path, capsys):
+    import imagecodecs
+
+    rgb = (np.random.default_rng(0).random((16, 16, 3)) * 65535).astype(np.uint16)
+    (tmp_path / "rgb16.png").write_bytes(imagecodecs.png_encode(rgb))
+    code, _, err = run(["quantize", tmp_path / "rgb16.png", "-k", 8, "-o", tmp_path / "o.png"], capsys)
+    assert code == 1 and "uint16 color; color palettes are 8-bit. Use --mode gray" in err
+    assert not (tmp_path / "o.png").exists()
+    code, _, err = run(["quantize", tmp_path / "rgb16.png", "-k", 8, "-m", "gray", "-o", tmp_path / "o.png"], capsys)
+    assert code == 0, err

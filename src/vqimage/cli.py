@@ -345,6 +345,9 @@ def _process(input, output, fmt, coder, force, opts, *, shared=None, quiet=True)
     mode = opts["mode"]
     name, image = _load(input, gray=mode in ("gray", "block"))
     mode = _mode_of(image, mode)
+    if mode == "color" and image.dtype != np.uint8 and opts["palette"] is None and shared is None:
+        raise ValueError(f"{name} is {image.dtype} color; color palettes are 8-bit. Use --mode gray for its "
+                         f"{image.dtype} gray levels, or convert it to 8 bits first.")
     dither, selective = opts["dither"], opts["selective"]
     targets = {key: opts[key] for key in ("target_psnr", "target_ssim", "max_error", "max_bytes")}
     if shared is not None:
