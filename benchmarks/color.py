@@ -67,7 +67,7 @@ class Quantized(NamedTuple):
     colors : int
         Distinct palette entries the index image uses.
     png : bytes
-        A palette PNG of it (Pillow, ``optimize=True``; pngquant: its own file).
+        A palette PNG of it (vqimage.pack.palette.png8 for every peer; pngquant: its own file).
     """
 
     image: np.ndarray
@@ -99,32 +99,13 @@ class Peer(NamedTuple):
     dithers: bool = True
 
 
-def palette_png(codes: np.ndarray, palette: np.ndarray) -> bytes:
-    """A palette PNG of an index image, saved by Pillow with ``optimize=True``.
-
-    Parameters
-    ----------
-    codes : ndarray of uint8, shape (H, W)
-    palette : ndarray of uint8, shape (n, 3), n <= 256
-
-    Returns
-    -------
-    bytes
-    """
-    from PIL import Image
-
-    img = Image.fromarray(codes)
-    img.putpalette(palette.tobytes(), "RGB")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
-
-
 def from_palette(codes: np.ndarray, palette: np.ndarray) -> Quantized:
     """The :class:`Quantized` of an index image and its uint8 RGB palette."""
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     palette = np.ascontiguousarray(palette, dtype=np.uint8)
-    return Quantized(palette[codes], len(np.unique(codes)), palette_png(codes, palette))
+    from vqimage.pack.palette import png8
+
+    return Quantized(palette[codes], len(np.unique(codes)), png8(codes, palette))
 
 
 def from_pillow(img) -> Quantized:
@@ -513,7 +494,8 @@ def render_tables(results, names, images, no_dither) -> list[str]:
             "## Color palettes with dithering",
             "",
             "RGB PSNR (dB), size of the palette PNG in bits per pixel (file bytes x 8 / pixels; "
-            "Pillow `optimize=True`, pngquant its own file) and median time of fit + dithered "
+            "one PNG writer for every peer, vqimage.pack.palette.png8; pngquant its own file) and median "
+            "time of fit + dithered "
             "remap. '-': the peer does not dither.",
             "",
             table(header2, rows2, "ll" + "r" * (len(header2) - 2)),

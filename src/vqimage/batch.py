@@ -100,6 +100,6 @@ def run_batch(jobs, work, *, workers=None, quiet=False, on_done=None):
             if progress is not None:
                 progress.stop()
     order = {job[0]: i for i, job in enumerate(jobs)}
-    results.sort(key=lambda r: order.get(r.get("source", r["input"]), 0))
+    results.sort(key=lambda r: order.get(r["input"], 0))
     failures.sort(key=lambda f: order.get(f[0], 0))
     return results, failures

@@ -65,12 +65,20 @@ def _mode_of(image, mode: str) -> str:
     return "gray"
 
 
-def _parse_block(value: str):
+def _parse_dims(value: str, option: str, counts=(2,)) -> tuple[int, ...]:
+    """'4x4' -> (4, 4) (or '128' -> (128,) where one count is allowed), else a usage error naming the option."""
     try:
-        rows, cols = (int(v) for v in value.lower().split("x"))
+        dims = tuple(int(v) for v in value.lower().split("x"))
     except ValueError:
-        raise click.BadParameter(f"expected ROWSxCOLS such as 2x2 or 4x4, got {value!r}") from None
-    return rows, cols
+        dims = ()
+    if len(dims) not in counts:
+        form = "ROWSxCOLS such as 2x2 or 4x4" if counts == (2,) else "ROWS or ROWSxCOLS such as 4096 or 4096x4096"
+        raise click.UsageError(f"{option}: expected {form}, got {value!r}")
+    return dims
+
+
+def _parse_block(value: str):
+    return _parse_dims(value, "--block")
 
 
 def _note(message: str, quiet: bool = False):
@@ -389,7 +397,7 @@ def _process(input, output, fmt, coder, force, opts, *, shared=None, quiet=True)
         "mse": metrics.mse(scored, recon),
         "psnr": metrics.psnr(scored, recon) if image.dtype.kind in "ui" else None,
         "ssim": None if scored is not image else _ssim(image, recon, codebook.mode),
-        "max_error": float(np.max(np.abs(scored.astype(np.float64) - recon))),
+        "max_error": metrics.max_error(scored, recon),
         "output": info["path"],
         "format": info["format"],
         "bytes": info["bytes"],
@@ -428,12 +436,7 @@ def _quantize_chunked(source, output, opts, chunks, scheduler, force, quiet, as_
         raise click.UsageError("Missing option '-k' / '--levels'.")
     if Path(output).exists() and not force:
         raise FileExistsError(f"{output} exists; use --force to overwrite it.")
-    sizes = None
-    if chunks:
-        try:
-            sizes = tuple(int(v) for v in chunks.lower().split("x"))
-        except ValueError:
-            raise click.UsageError(f"--chunks takes ROWS or ROWSxCOLS (e.g. 4096x4096); got {chunks!r}.") from None
+    sizes = _parse_dims(chunks, "--chunks", counts=(1, 2)) if chunks else None
     if Path(source).exists():
         darr = distributed.as_dask(source)
     else:  # a built-in image: in memory, then chunked like any array

@@ -99,16 +99,18 @@ def compare(image, n_levels: int, *, reference: bool = True, repeat: int = 3, da
     return rows
 
 
-def _row(strategy, k, image, recon, seconds, size, code_dtype, peak) -> Row:
+def _row(strategy, k, image, recon, seconds, size, code_dtype, peak, *, channel_axis=None) -> Row:
+    """One row; ``size`` is the number of codes (pixels), ``channel_axis`` set for colors."""
     return Row(
         strategy=strategy,
         n_levels=int(k),
         mse=metrics.mse(image, recon),
         psnr=metrics.psnr(image, recon, data_range=peak),
-        ssim=metrics.ssim(image, recon, data_range=peak) if np.ndim(image) >= 2 else float("nan"),
+        ssim=metrics.ssim(image, recon, data_range=peak, channel_axis=channel_axis)
+        if np.ndim(image) >= 2 else float("nan"),
         seconds=float(seconds),
         packed_bytes=packed_size(size, k),
-        float64_bytes=8 * size,
+        float64_bytes=8 * np.size(image),
         code_bytes=np.dtype(code_dtype).itemsize * size,
         code_dtype=str(np.dtype(code_dtype)),
     )
@@ -161,7 +163,8 @@ def compare_colors(image, n_colors: int, *, reference: bool = True, repeat: int 
 
             run()
             seconds, (codebook, codes) = _best_time(run, repeat)
-        rows.append(_color_row(strategy, codebook.n_levels, image, codebook.decode(codes), seconds, pixels, "uint8"))
+        rows.append(_row(strategy, codebook.n_levels, image, codebook.decode(codes), seconds, pixels, "uint8",
+                         255.0, channel_axis=-1))
     if reference:
         from PIL import Image
 
@@ -170,24 +173,10 @@ def compare_colors(image, n_colors: int, *, reference: bool = True, repeat: int 
                               ("pillow-octree", Image.Quantize.FASTOCTREE)):
             seconds, quantized = _best_time(lambda method=method: source.quantize(n_colors, method=method), repeat)
             used = len(quantized.getcolors(256) or ())
-            rows.append(_color_row(label, used, image, np.asarray(quantized.convert("RGB")), seconds, pixels, "uint8"))
+            rows.append(_row(label, used, image, np.asarray(quantized.convert("RGB")), seconds, pixels, "uint8",
+                             255.0, channel_axis=-1))
         rows.append(_sklearn_colors(image, n_colors, pixels))
     return rows
-
-
-def _color_row(strategy, k, image, recon, seconds, pixels, code_dtype) -> Row:
-    return Row(
-        strategy=strategy,
-        n_levels=int(k),
-        mse=metrics.mse(image, recon),
-        psnr=metrics.psnr(image, recon),
-        ssim=metrics.ssim(image, recon, channel_axis=-1),
-        seconds=float(seconds),
-        packed_bytes=packed_size(pixels, max(int(k), 2)),
-        float64_bytes=8 * image.size,
-        code_bytes=np.dtype(code_dtype).itemsize * pixels,
-        code_dtype=str(np.dtype(code_dtype)),
-    )
 
 
 def _sklearn_colors(image, n_colors, pixels) -> Row:
@@ -204,4 +193,5 @@ def _sklearn_colors(image, n_colors, pixels) -> Row:
     seconds, (model, labels) = _best_time(run, 1)
     palette = np.clip(np.rint(model.cluster_centers_ * 255), 0, 255).astype(np.uint8)
     recon = palette[labels].reshape(image.shape)
-    return _color_row("sklearn-kmeans-1000", palette.shape[0], image, recon, seconds, pixels, labels.dtype)
+    return _row("sklearn-kmeans-1000", palette.shape[0], image, recon, seconds, pixels, labels.dtype, 255.0,
+                channel_axis=-1)

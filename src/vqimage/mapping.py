@@ -151,7 +151,7 @@ def _dithered(image, codebook, method, strength, selective, serpentine):
 
 def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
     from . import _vector_kernels as K
-    from .codebook.vector import _cell_bits, check_vector_image, image_blocks
+    from .codebook.vector import check_vector_image, image_blocks
 
     image = check_vector_image(image, mode=codebook.mode, caller="encode")
     d = codebook.n_components
@@ -170,7 +170,7 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
         shape = image.shape[:-1]
     centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
     codes = np.empty(vectors.shape[0], codebook.code_dtype)
-    K.nearest_codes(np.ascontiguousarray(vectors), centers, _cell_bits(d), codes)
+    K.nearest_codes(np.ascontiguousarray(vectors), centers, K.cell_bits(d), codes)
     codes = codes.reshape(shape)
     if codebook.mode == "color" and d == 4:
         _clear_to_transparent(codes, image, codebook)

@@ -62,6 +62,7 @@ class Outcome:
     max_error: float
     bytes: int | None
     fmt: str | None
+    recon: np.ndarray | None = field(default=None, repr=False)
 
     def as_json(self) -> dict:
         """The keys of ``--json``: n_levels, strategy, psnr, ssim, max_error, bytes."""
@@ -128,14 +129,11 @@ class _Evaluator:
             cb = codebook if codebook is not None else self.codebook(k)
             codes = cb.encode(self.image)
             recon = cb.decode(codes, shape=self.image.shape if cb.mode == "block" else None)
-            diff = np.abs(self.image.astype(np.float64) - recon.astype(np.float64))
-            mse = float(np.mean(diff**2))
-            psnr = float("inf") if mse == 0 else float(10 * np.log10(self.peak**2 / mse))
-            out = Outcome(cb, codes, cb.n_levels, cb.strategy, psnr, None, float(diff.max()), None, self.fmt)
-            out._recon = recon
+            out = Outcome(cb, codes, cb.n_levels, cb.strategy, metrics.psnr(self.image, recon, data_range=self.peak),
+                          None, metrics.max_error(self.image, recon), None, self.fmt, recon)
             self.cache[key] = out
         if ssim and out.ssim is None:
-            out.ssim = metrics.ssim(self.image, out._recon, data_range=self.peak, channel_axis=self.channel_axis)
+            out.ssim = metrics.ssim(self.image, out.recon, data_range=self.peak, channel_axis=self.channel_axis)
         if size and out.bytes is None and self.fmt is not None:
             from .pack.export import export_bytes
 
@@ -298,11 +296,13 @@ def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_
         return _largest_that_fits(ev, max_bytes, top)
     if (max_error is not None and target_psnr is None and target_ssim is None and ev.mode == "gray"
             and ev.strategy == "optimal"):
-        cb = max_error_codebook(ev.image, max_error)
-        if cb.n_levels > max_levels:
-            raise TargetError(f"max_error={max_error:g} needs {cb.n_levels} levels, more than max_levels={max_levels}.")
-        chosen = ev.outcome(cb.n_levels, codebook=cb)
+        given = max_error_codebook(ev.image, max_error)
+        if given.n_levels > max_levels:
+            raise TargetError(
+                f"max_error={max_error:g} needs {given.n_levels} levels, more than max_levels={max_levels}.")
+        chosen = ev.outcome(given.n_levels, codebook=given)
     else:
+        given = None
         first = _first_that_meets(meets, top)
         chosen = None if first is None else ev.outcome(first)
         if chosen is None:
@@ -310,17 +310,12 @@ def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_
             raise TargetError(
                 f"{_describe(target_psnr, target_ssim, max_error)} is out of reach with {ev.strategy!r}: "
                 f"{top} levels give PSNR {closest.psnr:.2f} dB, max error {closest.max_error:g}.", closest)
-    ev.outcome(chosen.n_levels, ssim=True, size=True, codebook=_exact(ev, chosen))
+    ev.outcome(chosen.n_levels, ssim=True, size=True, codebook=given)
     if max_bytes is not None and chosen.bytes > max_bytes:
         raise TargetError(
             f"{_describe(target_psnr, target_ssim, max_error)} needs {chosen.n_levels} levels, whose {ev.fmt} "
             f"takes {chosen.bytes:,} bytes, above max_bytes={max_bytes:,}.", chosen)
     return chosen
-
-
-def _exact(ev, out):
-    """The codebook an outcome was made with, when it is not the fitted one (max-error)."""
-    return out.codebook if out.codebook is not ev.cache.get(("cb", out.n_levels)) else None
 
 
 def _first_that_meets(meets, top):
@@ -436,9 +431,8 @@ def sweep(image, levels=range(2, 257), strategies=("optimal",), *, ssim: bool = 
         for k in levels:
             out = ev.outcome(int(k), ssim=ssim)
             row = dict.fromkeys(SWEEP_FIELDS, float("nan"))
-            row.update(n_levels=out.n_levels, strategy=strategy, mse=float(np.mean(
-                (image.astype(np.float64) - out._recon) ** 2)), psnr=out.psnr, max_error=out.max_error,
-                packed_bpp=float(max(1, (out.n_levels - 1).bit_length())))
+            row.update(n_levels=out.n_levels, strategy=strategy, mse=metrics.mse(image, out.recon), psnr=out.psnr,
+                       max_error=out.max_error, packed_bpp=float(max(1, (out.n_levels - 1).bit_length())))
             if ssim:
                 row["ssim"] = out.ssim
             for f in formats:

@@ -84,11 +84,6 @@ def _relax(k: int) -> float:
     return 1.7 if k <= 64 else 1.0
 
 
-def _cell_bits(d: int) -> int:
-    """Bits per component of a cell: the cell id must fit the dense tables (<= 2**20 cells)."""
-    return max(1, min(6, 20 // d))
-
-
 @dataclass(frozen=True, eq=False)
 class VectorHistogram:
     """Distinct vectors (colors or pixel blocks) with their total weights.
@@ -182,7 +177,7 @@ def _from_vectors(vectors, weights, mode, block):
     from .. import _vector_kernels as K
 
     d = vectors.shape[1]
-    bits = _cell_bits(d)
+    bits = K.cell_bits(d)
     vectors = np.ascontiguousarray(vectors)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     if (8 - bits) * d <= 16:  # the in-cell table of unique_cells stays small
@@ -476,9 +471,9 @@ def _refine(hist, points, start, locked, max_iter, tol, stats=None):
         weight, total, _ = _cell_points(hist, points)
         m = hist.cell_ids.size
         centers, _, _ = K.lloyd(total / weight[:, None], weight, np.arange(m + 1), hist.cell_ids, hist.bits,
-                                centers, fixed, max_iter, limit, stats[0], 1, _relax(centers.shape[0]))
+                                centers, fixed, max_iter, limit, stats[0], _relax(centers.shape[0]))
     centers, labels, _ = K.lloyd(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits,
-                                 centers, fixed, max_iter, limit, stats[1], 1, _relax(centers.shape[0]))
+                                 centers, fixed, max_iter, limit, stats[1], _relax(centers.shape[0]))
     if _HARTIGAN_PASSES:
         moves = np.zeros(2, np.int64)
         centers = K.hartigan(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits, centers, labels, fixed,

@@ -55,10 +55,11 @@ EXPORT_FORMATS = {
 
 
 def palette_png(codes: np.ndarray, codebook: Codebook) -> bytes:
-    """A palette PNG: pixels are the codes, the palette the gray levels (uint8).
+    """A palette PNG: pixels are the codes, the palette the levels or colors (uint8).
 
-    Pillow picks the smallest bit depth for the palette size (1 bit for 2
-    levels, 2 for 4, 4 for 16, else 8).
+    Written by :func:`vqimage.pack.palette.png8`: the smallest bit depth (1 bit
+    for 2 levels, 2 for 4, 4 for 16, else 8), exactly ``n_levels`` palette
+    entries, tRNS for transparent ones.
 
     Examples
     --------
@@ -69,22 +70,9 @@ def palette_png(codes: np.ndarray, codebook: Codebook) -> bytes:
     >>> data[24:26]    # IHDR bit depth 2, color type 3 (palette)
     b'\\x02\\x03'
     """
-    from PIL import Image
+    from .palette import png8
 
-    if codebook.n_levels > 256:
-        raise ValueError(f"A palette PNG holds at most 256 levels; this codebook has {codebook.n_levels}.")
-    levels = codebook.levels_as(np.float64)
-    if levels.min() < -0.5 or levels.max() >= 255.5:
-        raise ValueError(
-            "A gray palette PNG needs levels in [0, 255]; this codebook's levels span "
-            f"[{levels.min():g}, {levels.max():g}]. Write .tif or .npy instead."
-        )
-    gray = codebook.levels_as(np.uint8)
-    image = Image.frombytes("P", (codes.shape[1], codes.shape[0]), np.ascontiguousarray(codes, np.uint8).tobytes())
-    image.putpalette(np.repeat(gray, 3).tobytes(), rawmode="RGB")
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return png8(codes, palette_of(codebook, "PNG"))
 
 
 def palette_of(codebook: Codebook, what: str) -> np.ndarray:
@@ -116,7 +104,7 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str 
         coder = coder or DEFAULT_CODER
         data = write_vq(codes, codebook, coder=coder, image_shape=image_shape)
         return data, f".vq, {coder} coder, {codebook.n_levels} {_noun(codebook)}"
-    if fmt in ("gif", "raw") or (fmt == "png" and codebook.mode == "color"):
+    if fmt in ("gif", "raw"):
         from . import palette
 
         _two_d(codes, fmt.upper())
@@ -125,12 +113,7 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str 
                 raise ValueError("An e-paper buffer holds one code of at most 8 bits per pixel. Write .npy instead.")
             bits = _raw_bits(codebook.n_levels)
             return palette.epaper(codes, bits), f"e-paper buffer, {bits} bit(s) per pixel, MSB first, rows byte-aligned"
-        colors = palette_of(codebook, fmt.upper())
-        if fmt == "gif":
-            return palette.gif(codes, colors), f"GIF, {codebook.n_levels} {_noun(codebook)}"
-        bits = _raw_bits(codebook.n_levels)
-        alpha = ", tRNS" if colors.shape[1] == 4 and (colors[:, 3] < 255).any() else ""
-        return palette.png8(codes, colors), f"{bits}-bit palette PNG, {codebook.n_levels} colors{alpha}"
+        return palette.gif(codes, palette_of(codebook, "GIF")), f"GIF, {codebook.n_levels} {_noun(codebook)}"
     recon_shape = image_shape if codebook.mode == "block" else None
     if fmt == "webp":
         return _webp(codes, codebook, recon_shape), "WebP lossless of the reconstruction"
@@ -153,8 +136,10 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str 
             recon = codebook.decode(codes, shape=recon_shape)
             return _png_gray(recon), f"{recon.dtype.itemsize * 8}-bit gray PNG of the reconstruction"
         if codebook.dtype == np.uint8:
-            bits = next(b for b in (1, 2, 4, 8) if 1 << b >= codebook.n_levels)
-            return palette_png(codes, codebook), f"{bits}-bit palette PNG, {codebook.n_levels} gray levels"
+            levels = "gray levels" if codebook.mode == "gray" else "colors"
+            alpha = ", tRNS" if codebook.n_components == 4 and (codebook.levels[:, 3] < 255).any() else ""
+            return (palette_png(codes, codebook),
+                    f"{_raw_bits(codebook.n_levels)}-bit palette PNG, {codebook.n_levels} {levels}{alpha}")
         if codebook.dtype == np.uint16:
             return _png_gray(codebook.decode(codes)), "16-bit gray PNG of the reconstruction"
         raise ValueError(
