@@ -26,7 +26,7 @@ def test_quantize_png_is_the_optimal_reconstruction(tmp_path, capsys, camera):
     cb = vqimage.fit(camera, 8)
     with Image.open(out) as img:
         assert img.mode == "P"
-        np.testing.assert_array_equal(np.asarray(img.convert("L")), cb.decode(cb.encode(camera)))
+        np.testing.assert_array_equal(np.asarray(img.convert("L")), vqimage.decode(vqimage.encode(camera, cb), cb))
 
 
 def test_quantize_npy_tif_json_and_strategy(tmp_path, capsys, camera):
@@ -35,7 +35,7 @@ def test_quantize_npy_tif_json_and_strategy(tmp_path, capsys, camera):
     result = json.loads(out)
     assert result["n_levels"] == 4 and result["strategy"] == "kmeans" and result["bytes"] > 0
     cb = vqimage.fit(camera, 4, strategy="kmeans")
-    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), cb.encode(camera))
+    np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), vqimage.encode(camera, cb))
     assert run(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "c.tif"), "-q"], capsys) == (0, "", "")
 
 
@@ -43,7 +43,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     out = tmp_path / "x.png"
     out.write_bytes(b"precious")
     code, _, err = run(["quantize", "camera", "-k", "4", "-o", str(out)], capsys)
-    assert code == 1 and err.strip() == f"vqimage: error: {out} exists; use --force to overwrite it."
+    assert code == 1 and err.strip() == f"vqimage: error: {out} exists; use --force (force=True) to overwrite it."
     assert out.read_bytes() == b"precious"
     assert run(["quantize", "camera", "-k", "4", "-o", str(out), "--force"], capsys)[0] == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
@@ -56,7 +56,7 @@ def test_stdin_and_stdout(monkeypatch, capsysbinary, camera):
     code = main(["quantize", "-", "-k", "2", "-o", "-", "--format", "npy", "-q"])
     out, _ = capsysbinary.readouterr()
     assert code == 0
-    np.testing.assert_array_equal(np.load(io.BytesIO(out)), vqimage.fit(camera, 2).encode(camera))
+    np.testing.assert_array_equal(np.load(io.BytesIO(out)), vqimage.encode(camera, vqimage.fit(camera, 2)))
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_stdin_and_stdout(monkeypatch, capsysbinary, camera):
     [
         (["quantize", "camera", "-k", "1", "-o", "x.png"], 2, "Invalid value for '-k' / '--levels': 1 is not in the range 2<=x<=65536"),
         (["quantize", "camera", "-k", "70000", "-o", "x.png"], 2, "not in the range"),
-        (["quantize", "camera", "-o", "x.png"], 2, "Missing option '-k' / '--levels'"),
+        (["quantize", "camera", "-o", "x.png"], 2, "Missing -k/--levels (or give --palette)."),
         (["quantize", "no_such_image", "-k", "4", "-o", "x.png"], 1, "vqimage: error: Unknown image 'no_such_image'"),
         (["quantize", "missing.png", "-k", "4", "-o", "x.png"], 1, "vqimage: error: missing.png: no such file."),
         (["quantize", "camera", "-k", "4", "-o", "x.bmp"], 2, "Cannot tell the output format from 'x.bmp'"),
@@ -189,7 +189,7 @@ def test_compress_decompress_info(tmp_path, capsys, camera):
     code, _, _ = run(["decompress", str(vq), "-o", str(tmp_path / "c.png")], capsys)
     cb = vqimage.fit(camera, 8)
     assert code == 0
-    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "c.png"), cb.decode(cb.encode(camera)))
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "c.png"), vqimage.decode(vqimage.encode(camera, cb), cb))
     code, _, err = run(["decompress", str(vq), "-o", str(tmp_path / "c.png")], capsys)
     assert code == 1 and "exists; use --force" in err
 

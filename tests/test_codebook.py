@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import vqimage
 from vqimage import Codebook, FitWarning, VQError
-from vqimage.codebook import RECONSTRUCTIONS, STRATEGIES, from_edges
-from vqimage.codebook._dp import optimal_partition
+from vqimage.solvers import RECONSTRUCTIONS, STRATEGIES, from_edges
+from vqimage.solvers._dp import optimal_partition
 
 
 def sse(values, weights, assignment):
@@ -74,8 +74,9 @@ def test_fit_optimal_beats_every_strategy_on_images(pixels, k):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
         errors = {
-            s: vqimage.metrics.mse(image, vqimage.fit(image, k, strategy=s).decode(
-                vqimage.fit(image, k, strategy=s).encode(image), dtype=np.float64))
+            s: vqimage.metrics.mse(image, vqimage.decode(
+                vqimage.encode(image, vqimage.fit(image, k, strategy=s)), vqimage.fit(image, k, strategy=s),
+                dtype=np.float64))
             for s in STRATEGIES
         }
         codebook = vqimage.fit(image, k)
@@ -85,23 +86,23 @@ def test_fit_optimal_beats_every_strategy_on_images(pixels, k):
         assert errors["optimal"] == pytest.approx(best, rel=1e-9, abs=1e-9)
     assert all(errors["optimal"] <= e + 1e-9 for e in errors.values())
     # The codebook's edges reproduce the partition its levels are centroids of.
-    codes = codebook.encode(image)
+    codes = vqimage.encode(image, codebook)
     for code, level in enumerate(codebook.levels):
         assert level == pytest.approx(image[codes == code].mean())
 
 
 def test_face_seed_numbers(face):
     codebook = vqimage.fit(face, 8)
-    codes = codebook.encode(face)
+    codes = vqimage.encode(face, codebook)
     assert codes.dtype == np.uint8
-    assert vqimage.metrics.mse(face, codebook.decode(codes, dtype=np.float64)) == pytest.approx(63.32, abs=0.01)
-    assert vqimage.metrics.mse(face, codebook.decode(codes)) == pytest.approx(63.41, abs=0.01)
+    assert vqimage.metrics.mse(face, vqimage.decode(codes, codebook, dtype=np.float64)) == pytest.approx(63.32, abs=0.01)
+    assert vqimage.metrics.mse(face, vqimage.decode(codes, codebook)) == pytest.approx(63.41, abs=0.01)
     # First gray value of each level: 38, 68, 93, 117, 141, 166, 193.
-    starts = np.flatnonzero(np.diff(codebook.encode(np.arange(256, dtype=np.uint8)))) + 1
+    starts = np.flatnonzero(np.diff(vqimage.encode(np.arange(256, dtype=np.uint8), codebook))) + 1
     assert starts.tolist() == [38, 68, 93, 117, 141, 166, 193]
     # The seed's kmeans (midpoint reconstruction) is worse: MSE ~74.3 with sklearn.
     kmeans = vqimage.fit(face, 8, strategy="kmeans", reconstruction="midpoint")
-    assert vqimage.metrics.mse(face, kmeans.decode(kmeans.encode(face), dtype=float)) > 70
+    assert vqimage.metrics.mse(face, vqimage.decode(vqimage.encode(face, kmeans), kmeans, dtype=float)) > 70
 
 
 def test_uniform_matches_kbinsdiscretizer_edges(camera):
@@ -111,7 +112,7 @@ def test_uniform_matches_kbinsdiscretizer_edges(camera):
     cb = vqimage.fit(camera, 8, strategy="uniform", reconstruction="midpoint")
     np.testing.assert_allclose(cb.edges, sk.bin_edges_[0])
     codes = sk.transform(camera.reshape(-1, 1)).reshape(camera.shape)
-    np.testing.assert_array_equal(cb.encode(camera), codes)
+    np.testing.assert_array_equal(vqimage.encode(camera, cb), codes)
 
 
 @pytest.mark.parametrize("method", ["averaged_inverted_cdf", "inverted_cdf"])
@@ -131,14 +132,14 @@ def test_quantile_on_ties_warns_and_drops_empty_bins():
         cb = vqimage.fit(image, 8, strategy="quantile")
     assert cb.n_levels < 8
     assert np.isfinite(cb.edges).all()
-    assert np.unique(cb.encode(image)).size == cb.n_levels
+    assert np.unique(vqimage.encode(image, cb)).size == cb.n_levels
 
 
 def test_kmeans_is_a_lloyd_fixed_point_and_deterministic(camera):
     a = vqimage.fit(camera, 16, strategy="kmeans")
     b = vqimage.fit(camera, 16, strategy="kmeans")
     assert a == b
-    codes = a.encode(camera)
+    codes = vqimage.encode(camera, a)
     centroids = np.array([camera[codes == i].mean() for i in range(a.n_levels)])
     np.testing.assert_allclose(a.levels, centroids)
     np.testing.assert_allclose(a.thresholds, (centroids[1:] + centroids[:-1]) / 2)
@@ -154,7 +155,7 @@ def test_reconstruction_rules(strategy, camera):
     image = camera[::4, ::4]
     for rule in RECONSTRUCTIONS:
         cb = vqimage.fit(image, 6, strategy=strategy, reconstruction=rule)
-        codes = cb.encode(image)
+        codes = vqimage.encode(image, cb)
         for i in range(cb.n_levels):
             members = np.sort(image[codes == i].astype(float))
             if members.size == 0:
@@ -193,9 +194,9 @@ def test_every_dtype_round_trips(dtype):
     low, high = (max(info.min, -3000), min(info.max, 3000)) if info else (-1.5, 2.5)
     image = (rng.uniform(low, high, (37, 23))).astype(dtype)
     cb = vqimage.fit(image, 12)
-    codes = cb.encode(image)
+    codes = vqimage.encode(image, cb)
     assert codes.dtype == np.uint8 and codes.shape == image.shape
-    recon = cb.decode(codes)
+    recon = vqimage.decode(codes, cb)
     assert recon.dtype == image.dtype
     expected = np.searchsorted(cb.thresholds, image.astype(np.float64), side="right")
     np.testing.assert_array_equal(codes, expected)
@@ -207,11 +208,11 @@ def test_16_bit_image_at_256_levels_is_exactly_optimal():
     cb = vqimage.fit(image, 256)
     hist = vqimage.histogram(image)
     _, cost = optimal_partition(hist.values, hist.counts, 256)
-    mse = vqimage.metrics.mse(image, cb.decode(cb.encode(image), dtype=np.float64))
+    mse = vqimage.metrics.mse(image, vqimage.decode(vqimage.encode(image, cb), cb, dtype=np.float64))
     # The DP's costs come from float64 prefix sums: ~1e-9 relative rounding.
     assert mse == pytest.approx(cost / image.size, rel=1e-8)
     # No single value moved across any edge lowers the exact (two-pass) error.
-    labels = cb.encode(hist.values.astype(np.uint16)).astype(int)
+    labels = vqimage.encode(hist.values.astype(np.uint16), cb).astype(int)
 
     def cluster_sse(mask):
         x, w = hist.values[mask], hist.counts[mask]
@@ -228,7 +229,7 @@ def test_16_bit_image_at_256_levels_is_exactly_optimal():
                 continue
             after = cluster_sse(pair & (shifted == edge - 1)) + cluster_sse(pair & (shifted == edge))
             assert after >= before * (1 - 1e-12)
-    assert vqimage.fit(image, 300).encode(image).dtype == np.uint16
+    assert vqimage.encode(image, vqimage.fit(image, 300)).dtype == np.uint16
 
 
 def test_float_images_exact_and_binned():
@@ -238,7 +239,7 @@ def test_float_images_exact_and_binned():
     binned = vqimage.fit(image, 4, bins=1024)
     assert exact.dtype == np.float64
     # Binning only restricts where edges may fall: the error is nearly the same.
-    errors = [vqimage.metrics.mse(image, cb.decode(cb.encode(image))) for cb in (exact, binned)]
+    errors = [vqimage.metrics.mse(image, vqimage.decode(vqimage.encode(image, cb), cb)) for cb in (exact, binned)]
     assert errors[1] == pytest.approx(errors[0], rel=0.01)
     with pytest.raises(ValueError, match="applies to float images only"):
         vqimage.fit(np.zeros(4, np.uint8) + np.arange(4, dtype=np.uint8), 2, bins=10)
@@ -250,11 +251,11 @@ def test_fewer_distinct_values_than_levels_warns_and_is_lossless():
         with pytest.warns(FitWarning, match="only 3 distinct value"):
             cb = vqimage.fit(image, 8, strategy=strategy)
         assert cb.n_levels == 3
-        np.testing.assert_array_equal(cb.decode(cb.encode(image)), image)
+        np.testing.assert_array_equal(vqimage.decode(vqimage.encode(image, cb), cb), image)
     with pytest.warns(FitWarning, match="only 1 distinct value"):
         constant = vqimage.fit(np.full((4, 4), 7.5), 2)
     assert constant.levels.tolist() == [7.5] and constant.edges.tolist() == [7.5, 7.5]
-    assert vqimage.pack(constant.encode(np.full((4, 4), 7.5)), constant.n_levels) == b""
+    assert vqimage.pack(vqimage.encode(np.full((4, 4), 7.5), constant), constant.n_levels) == b""
 
 
 def test_config_round_trip_and_json():
@@ -279,7 +280,7 @@ def test_uniform_with_an_explicit_range():
     cb = vqimage.fit(image, 4, strategy="uniform", data_range=(0, 256), reconstruction="midpoint")
     assert cb.edges.tolist() == [0, 64, 128, 192, 256]
     assert cb.levels.tolist() == [32, 96, 160, 224]
-    assert cb.encode(image).tolist() == [0, 0, 0, 3]
+    assert vqimage.encode(image, cb).tolist() == [0, 0, 0, 3]
 
 
 def test_from_edges():

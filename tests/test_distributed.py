@@ -20,8 +20,8 @@ def test_integer_images_are_bit_identical_to_memory(dtype, chunks):
         chunked = D.fit(image, 16, chunks=chunks, strategy=strategy)
         assert chunked == in_memory
     codes = D.encode(image, in_memory, chunks=chunks).compute()
-    np.testing.assert_array_equal(codes, in_memory.encode(image))
-    np.testing.assert_array_equal(D.decode(codes, in_memory).compute(), in_memory.decode(codes))
+    np.testing.assert_array_equal(codes, vqimage.encode(image, in_memory))
+    np.testing.assert_array_equal(D.decode(codes, in_memory).compute(), vqimage.decode(codes, in_memory))
 
 
 def test_float_images_are_binned_over_their_range():
@@ -39,7 +39,7 @@ def test_zarr_output_round_trip_and_safety(tmp_path, camera):
     cb = D.quantize_to_zarr(camera, target, 8, chunks=(100, 512))
     codes, again = D.read_codes(target)
     assert again == cb == vqimage.fit(camera, 8)
-    np.testing.assert_array_equal(codes.compute(), cb.encode(camera))
+    np.testing.assert_array_equal(codes.compute(), vqimage.encode(camera, cb))
     assert [p.name for p in tmp_path.iterdir()] == ["codes.zarr"]  # no partial left behind
     with pytest.raises(FileExistsError, match="exists"):
         D.quantize_to_zarr(camera, target, 8)
@@ -89,10 +89,12 @@ def test_collections_with_a_shared_codebook(tmp_path, camera):
         paths.append(tmp_path / f"p{i}.png")
         Image.fromarray(crop).save(paths[-1])
     (tmp_path / "bad.png").write_bytes(b"nope")
-    records = D.quantize_files(paths + [tmp_path / "bad.png"], tmp_path / "out", 8, shared=False)
+    from vqimage.batch import quantize_files
+
+    records = quantize_files(paths + [tmp_path / "bad.png"], tmp_path / "out", 8, ext=".vq", scheduler="threads")
     assert [r["error"] is None for r in records] == [True, True, True, False]
     shared = vqimage.fit(camera, 8)
-    records = D.quantize_files(paths, tmp_path / "shared", 8, shared=True)
+    records = quantize_files(paths, tmp_path / "shared", 8, ext=".vq", shared=True, scheduler="synchronous")
     for path, record in zip(paths, records):
         codes, codebook = vqimage.decompress((tmp_path / "shared" / f"{path.stem}.vq").read_bytes())
         assert codebook == shared and record["n_levels"] == 8
@@ -112,11 +114,11 @@ def test_cli_chunked_zarr(tmp_path, capsys, camera):
     assert result["chunks"] == [64, 512] and result["n_levels"] == 8
     codes, codebook = D.read_codes(tmp_path / "out.zarr")
     assert codebook == vqimage.fit(camera, 8)
-    np.testing.assert_array_equal(codes.compute(), codebook.encode(camera))
+    np.testing.assert_array_equal(codes.compute(), vqimage.encode(camera, codebook))
     assert main(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "c.zarr"), "--chunks", "100x100"]) == 0
     assert D.read_codes(tmp_path / "c.zarr")[0].chunksize == (100, 100)
     assert main(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "c.zarr")]) == 1
-    assert "exists; use --force" in capsys.readouterr().err
+    assert "exists; use overwrite=True (--force)" in capsys.readouterr().err
     assert main(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "c.png"), "--chunks", "64"]) == 2
     assert "-o OUT.zarr" in capsys.readouterr().err
     assert main(["quantize", "camera", "--target-psnr", "30", "-o", str(tmp_path / "t.zarr")]) == 2
@@ -149,4 +151,4 @@ def test_cli_against_a_cluster_address(tmp_path, capsys, camera):
         assert main(argv) == 0, capsys.readouterr().err
     codes, codebook = D.read_codes(tmp_path / "c.zarr")
     assert codebook == vqimage.fit(camera, 8)
-    np.testing.assert_array_equal(codes.compute(), codebook.encode(camera))
+    np.testing.assert_array_equal(codes.compute(), vqimage.encode(camera, codebook))

@@ -13,7 +13,7 @@ from PIL import Image
 
 import vqimage
 from vqimage import VQError
-from vqimage.pack.palette import epaper, epaper_unpack, gif, png8
+from vqimage.pack.formats import epaper, epaper_unpack, gif, png8
 from vqimage.palettes import DEVICE_CODES, load_palette
 
 

@@ -10,13 +10,15 @@ from hypothesis import strategies as st
 
 import vqimage
 from vqimage.cli import main
-from vqimage.pack.export import export_bytes
-from vqimage.targets import SWEEP_FIELDS, TargetError, max_error_codebook, quantize_to_target, sweep
+from vqimage.compare import SWEEP_FIELDS, sweep
+from vqimage.pack.formats import export_bytes
+from vqimage.solvers import max_error_codebook
+from vqimage.targets import TargetError
 
 
 def psnr_of(image, k, strategy="optimal"):
     cb = vqimage.fit(image, k, strategy=strategy)
-    return vqimage.metrics.psnr(image, cb.decode(cb.encode(image)))
+    return vqimage.metrics.psnr(image, vqimage.decode(vqimage.encode(image, cb), cb))
 
 
 @pytest.fixture(params=["camera", "face"])
@@ -27,14 +29,14 @@ def gray(request):
 @pytest.mark.parametrize("target", [25.0, 33.3, 38.0, 44.0])
 def test_target_psnr_is_the_first_count_a_sweep_finds(gray, target):
     expected = next(k for k in range(2, 257) if psnr_of(gray, k) >= target)
-    out = quantize_to_target(gray, target_psnr=target, fmt=None)
+    out = vqimage.quantize(gray, target_psnr=target)
     assert out.n_levels == expected and out.strategy == "optimal"
-    assert out.psnr >= target > psnr_of(gray, expected - 1)
+    assert out.metrics.psnr >= target > psnr_of(gray, expected - 1)
 
 
 @pytest.mark.parametrize("bound", [0, 1, 3.5, 4, 12])
 def test_max_error_is_the_fewest_levels_of_any_codebook(gray, bound):
-    out = quantize_to_target(gray, max_error=bound, fmt=None)
+    out = vqimage.quantize(gray, max_error=bound)
     # Independent count: greedy covering by intervals of width 2 * floor(bound) of the distinct values.
     values = np.unique(gray)
     groups, first = 1, values[0]
@@ -42,8 +44,8 @@ def test_max_error_is_the_fewest_levels_of_any_codebook(gray, bound):
         if v - first > 2 * int(bound):
             groups, first = groups + 1, v
     assert out.n_levels == groups
-    assert out.max_error <= bound
-    restored = out.codebook.decode(out.codes)
+    assert out.metrics.max_error <= bound
+    restored = vqimage.decode(out.codes, out.codebook)
     assert np.abs(restored.astype(int) - gray.astype(int)).max() <= bound
 
 
@@ -64,13 +66,13 @@ def test_max_error_codebook_matches_brute_force(values, bound):
     image = np.array(sorted(values), np.uint8)
     cb = max_error_codebook(image, bound)
     assert cb.n_levels == min_levels_brute_force(sorted(values), bound)
-    assert np.abs(cb.decode(cb.encode(image)).astype(int) - image.astype(int)).max() <= bound
+    assert np.abs(vqimage.decode(vqimage.encode(image, cb), cb).astype(int) - image.astype(int)).max() <= bound
 
 
 def test_max_error_on_floats_is_not_rounded():
     image = np.array([0.0, 0.3, 0.61, 2.0])  # 0.61 is 0.01 too far from 0 to share its level
     cb = max_error_codebook(image, 0.3)
-    assert cb.n_levels == 3 and np.abs(cb.decode(cb.encode(image)) - image).max() <= 0.3
+    assert cb.n_levels == 3 and np.abs(vqimage.decode(vqimage.encode(image, cb), cb) - image).max() <= 0.3
     assert max_error_codebook(image, 0.305).n_levels == 2
 
 
@@ -82,66 +84,73 @@ def test_max_bytes_is_the_most_levels_that_fit(request, name, fmt, share):
     sizes = {}
     for k in range(2, 41):
         cb = vqimage.fit(gray, k)
-        sizes[k] = len(export_bytes(fmt, cb.encode(gray), cb)[0])
+        sizes[k] = len(export_bytes(fmt, vqimage.encode(gray, cb), cb)[0])
     expected = max(k for k, size in sizes.items() if size <= budget)
     assert expected < 40  # the window holds the answer
-    out = quantize_to_target(gray, max_bytes=budget, fmt=fmt)
-    assert out.n_levels == expected and out.bytes == sizes[expected] <= budget
+    out = vqimage.quantize(gray, max_bytes=budget, fmt=fmt)
+    assert out.n_levels == expected and out.metrics.bytes == sizes[expected] <= budget
+    assert out.metrics.fmt == fmt and len(out.to_bytes()) == sizes[expected]
 
 
 def test_target_ssim_and_auto_strategy(camera):
-    out = quantize_to_target(camera, target_ssim=0.9, fmt="vq", strategy="auto")
+    out = vqimage.quantize(camera, target_ssim=0.9, fmt="vq", strategy="auto")
     best = {}
-    for strategy in vqimage.codebook.STRATEGIES:
+    for strategy in vqimage.solvers.STRATEGIES:
         for k in range(2, 40):
             cb = vqimage.fit(camera, k, strategy=strategy)
-            if vqimage.metrics.ssim(camera, cb.decode(cb.encode(camera))) >= 0.9:
+            if vqimage.metrics.ssim(camera, vqimage.decode(vqimage.encode(camera, cb), cb)) >= 0.9:
                 best[strategy] = k
                 break
-    assert out.n_levels == min(best.values()) and out.ssim >= 0.9
+    assert out.n_levels == min(best.values()) and out.metrics.ssim >= 0.9
     assert best[out.strategy] == out.n_levels
 
 
 def test_combined_targets_and_what_is_reported(camera):
-    out = quantize_to_target(camera, target_psnr=30, max_bytes=100_000, fmt="png")
-    assert out.as_json().keys() == {"n_levels", "strategy", "psnr", "ssim", "max_error", "bytes"}
-    assert out.bytes == len(export_bytes("png", out.codes, out.codebook)[0])
+    out = vqimage.quantize(camera, target_psnr=30, max_bytes=100_000, fmt="png")
+    assert {"n_levels", "strategy", "psnr", "ssim", "max_error", "bytes"} <= out.summary().keys()
+    assert out.metrics.bytes == len(export_bytes("png", out.codes, out.codebook)[0]) <= 100_000
+    assert out.metrics.psnr >= 30 and out.metrics.ssim is not None
     with pytest.raises(TargetError, match=r"needs \d+ levels, whose png takes .* above max_bytes=10,000"):
-        quantize_to_target(camera, target_psnr=30, max_bytes=10_000, fmt="png")
+        vqimage.quantize(camera, target_psnr=30, max_bytes=10_000, fmt="png")
 
 
 def test_unreachable_targets_fail_cleanly(camera):
     with pytest.raises(TargetError, match=r"out of reach with 'optimal': 8 levels give PSNR") as info:
-        quantize_to_target(camera, target_psnr=45, max_levels=8)
+        vqimage.quantize(camera, 8, target_psnr=45)
     assert info.value.closest.n_levels == 8
     with pytest.raises(TargetError, match="2 levels already take"):
-        quantize_to_target(camera, max_bytes=50, fmt="png")
-    with pytest.raises(ValueError, match="needs a target"):
-        quantize_to_target(camera)
-    with pytest.raises(ValueError, match="The 'strategy' parameter of quantize_to_target must be one of"):
-        quantize_to_target(camera, target_psnr=30, strategy="wu")
+        vqimage.quantize(camera, max_bytes=50, fmt="png")
+    with pytest.raises(vqimage.ConflictError, match="Missing 'n_levels'"):
+        vqimage.quantize(camera)
+    with pytest.raises(vqimage.ConflictError, match="'strategy' wu applies to color and block modes"):
+        vqimage.quantize(camera, target_psnr=30, strategy="wu")
+    with pytest.raises(ValueError, match="Float images .* have no natural peak value: pass data_range"):
+        vqimage.quantize(camera / 255.0, target_psnr=30)
+    assert vqimage.quantize(camera / 255.0, target_psnr=30, data_range=1.0).metrics.psnr >= 30
 
 
 def test_color_target(camera):
     from skimage.data import astronaut
 
     image = astronaut()[::4, ::4]
-    out = quantize_to_target(image, target_psnr=28, mode="color", fmt="png")
-    assert out.psnr >= 28 and out.codebook.mode == "color"
+    out = vqimage.quantize(image, target_psnr=28, fmt="png")
+    assert out.metrics.psnr >= 28 and out.codebook.mode == "color"
     smaller = vqimage.fit(image, out.n_levels - 1, mode="color")
-    assert vqimage.metrics.psnr(image, smaller.decode(smaller.encode(image))) < 28
+    assert vqimage.metrics.psnr(image, vqimage.decode(vqimage.encode(image, smaller), smaller)) < 28
 
 
 def test_sweep_records(camera):
     rows = sweep(camera, levels=[2, 4], strategies=("optimal", "uniform"), formats=("vq", "png"))
-    assert [(r["strategy"], r["n_levels"]) for r in rows] == [("optimal", 2), ("optimal", 4), ("uniform", 2),
+    assert [(r.strategy, r.n_levels) for r in rows] == [("optimal", 2), ("optimal", 4), ("uniform", 2),
                                                               ("uniform", 4)]
-    assert all(set(r) == set(SWEEP_FIELDS) for r in rows)
-    assert rows[1]["psnr"] == pytest.approx(psnr_of(camera, 4))
-    assert rows[1]["packed_bpp"] == 2 and np.isnan(rows[1]["webp_bytes"])
+    records = [r.as_record() for r in rows]
+    assert all(set(r) == set(SWEEP_FIELDS) for r in records)
+    assert records[1]["psnr"] == pytest.approx(psnr_of(camera, 4))
+    assert records[1]["packed_bpp"] == 2 and np.isnan(records[1]["webp_bytes"])
     cb = vqimage.fit(camera, 4)
-    assert rows[1]["png_bytes"] == len(export_bytes("png", cb.encode(camera), cb)[0])
-    assert rows[0]["mse"] > rows[1]["mse"] and rows[0]["ssim"] < rows[1]["ssim"]
+    assert records[1]["png_bytes"] == len(export_bytes("png", vqimage.encode(camera, cb), cb)[0])
+    assert rows[1].bits_per_pixel("vq") == 8 * len(vqimage.compress(camera, codebook=cb)) / camera.size
+    assert rows[0].mse > rows[1].mse and rows[0].ssim < rows[1].ssim
 
 
 def run(argv, capsys):

@@ -12,13 +12,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["VQError", "Interval", "Options", "check_param", "check_image", "check_range", "check_weights"]
+__all__ = [
+    "VQError",
+    "FitWarning",
+    "ConflictError",
+    "Interval",
+    "Options",
+    "check_param",
+    "check_image",
+    "check_range",
+    "check_weights",
+]
 
 
 class VQError(ValueError):
     """Corrupt or unusable data (a damaged file, inconsistent packed bytes).
 
     A subclass of :class:`ValueError`, so ``except ValueError`` catches it too.
+    """
+
+
+class FitWarning(UserWarning):
+    """The codebook has fewer levels than asked, or kmeans stopped early."""
+
+
+class ConflictError(ValueError):
+    """Parameters that do not go together, or one that another needs is missing.
+
+    Messages quote parameter names (``'palette'``), so the command line can
+    name its options instead (exit code 2, a usage error).
     """
 
 

@@ -1,24 +1,50 @@
-"""Many files at once: expand the inputs, run them in parallel, keep going past bad ones.
+"""Many files, one engine: expand the inputs, quantize each, keep going past bad ones.
 
-Used by ``vqimage quantize`` / ``compress`` with several inputs. Work runs in
-threads: vqimage's kernels release the GIL (numba ``nogil``), so threads use
-every core without a process per file re-loading numba.
+:func:`quantize_files` is what ``vqimage quantize DIR -o OUT`` runs and what
+the Python API offers for collections. Every file goes through
+:func:`vqimage.quantize` and :meth:`Quantized.write`; a file that fails becomes
+a record with its reason and the others go on. With ``shared=True`` one
+codebook is fitted on the sum of every file's histogram
+(:func:`shared_codebook`) and applied to each.
+
+The work runs on one of two executors, the same function either way:
+
+* threads on this machine (default, ``workers`` of them): vqimage's kernels
+  release the GIL (numba ``nogil``), so threads use every core without a
+  process per file;
+* Dask, with ``scheduler=`` a Dask scheduler name ('threads', 'processes',
+  'synchronous') or the address of a ``dask.distributed`` cluster
+  ('tcp://host:port'): one task per file, run where the cluster has room.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-__all__ = ["IMAGE_EXTENSIONS", "expand_inputs", "is_batch", "run_batch"]
+from ._progress import progress_bar
+from ._validation import ConflictError
+from ._vectors import as_mode_image
+from .codebook import Codebook
+from .histogram import histogram, vector_histogram
+from .io import load_image
+from .pack.formats import EXTENSIONS
+from .pipeline import quantize
+from .solvers import fit, fit_mode
+
+__all__ = ["IMAGE_EXTENSIONS", "describe", "expand_inputs", "is_batch", "quantize_files", "run_jobs", "shared_codebook",
+           "totals"]
 
 #: Files a directory input contributes (by extension, case-insensitive).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".pgm", ".ppm", ".pnm",
                     ".jxl")
 _GLOB = set("*?[")
+# quantize() options that fit a codebook; a shared codebook takes them once, not per file.
+_FIT_OPTIONS = ("strategy", "reconstruction", "block", "lock", "weights", "bins", "quantile_method", "max_iter",
+                "init", "tol", "random_state")
 
 
 def is_batch(inputs) -> bool:
@@ -38,7 +64,7 @@ def expand_inputs(inputs) -> list[str]:
         For a glob matching nothing, an empty directory or a missing file.
     """
     files: list[str] = []
-    for source in inputs:
+    for source in map(str, inputs):
         path = Path(source)
         if source == "-":
             raise ValueError("Several inputs cannot include stdin ('-').")
@@ -58,48 +84,221 @@ def expand_inputs(inputs) -> list[str]:
     return [f for f in files if not (f in seen or seen.add(f))]
 
 
-def run_batch(jobs, work, *, workers=None, quiet=False, on_done=None):
-    """Run ``work(job)`` for every job on ``workers`` threads; return ``(results, failures)``.
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
-    A job that raises becomes a failure ``(job's first item, one-line reason)``
-    and the others go on. A rich progress bar shows on stderr when it is a
-    terminal and ``quiet`` is false. ``on_done(job, result, error)`` is called
-    as each job ends (in the calling thread).
-    """
-    workers = workers or os.cpu_count() or 1
-    results, failures = [], []
-    progress = None
-    if not quiet and sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
-    task = None
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(work, job): job for job in jobs}
-        if progress is not None:
-            progress.start()
-            task = progress.add_task("quantizing", total=len(jobs))
+def _guarded(function):
+    def run(item):
         try:
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # every failure is reported, none stops the others
-                    reason = " ".join(str(exc).split()) or type(exc).__name__
-                    failures.append((job[0], reason))
-                    if on_done is not None:
-                        on_done(job, None, reason)
-                else:
-                    results.append(result)
-                    if on_done is not None:
-                        on_done(job, result, None)
-                if progress is not None:
-                    progress.advance(task)
-        finally:
-            if progress is not None:
-                progress.stop()
-    order = {job[0]: i for i, job in enumerate(jobs)}
-    results.sort(key=lambda r: order.get(r["input"], 0))
-    failures.sort(key=lambda f: order.get(f[0], 0))
-    return results, failures
+            return function(item), None
+        except Exception as exc:  # one bad item is a record, not the end of the run
+            return None, _reason(exc)
+
+    return run
+
+
+def run_jobs(function: Callable, items, *, workers: int | None = None, scheduler=None, progress: bool = False,
+             on_done: Callable | None = None) -> list[tuple]:
+    """``function(item)`` for every item, on threads or as Dask tasks; ``(result, error)`` per item, in order.
+
+    A call that raises gives ``(None, one-line reason)`` and the others go on.
+    ``on_done(item, result, error)`` is called in the calling thread as each
+    ends (threads) or after all have (Dask). ``progress`` shows a rich
+    progress bar on stderr (threads) or Dask's (local Dask schedulers).
+    """
+    items = list(items)
+    run = _guarded(function)
+    outcomes: list = [None] * len(items)
+    if scheduler is not None:
+        import dask
+
+        from .distributed import dask_progress, scheduler_settings
+
+        tasks = [dask.delayed(run)(item) for item in items]
+        with scheduler_settings(scheduler) as settings, dask_progress(progress):
+            outcomes = list(dask.compute(*tasks, **settings))
+        for item, (result, error) in zip(items, outcomes):
+            if on_done is not None:
+                on_done(item, result, error)
+        return outcomes
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool, \
+            progress_bar(len(items), "quantizing", progress) as advance:
+        futures = {pool.submit(run, item): i for i, item in enumerate(items)}
+        for future in as_completed(futures):
+            i = futures[future]
+            outcomes[i] = future.result()
+            if on_done is not None:
+                on_done(items[i], *outcomes[i])
+            advance()
+    return outcomes
+
+
+def _file_histogram(job):
+    source, mode, block = job
+    image = load_image(source, gray=False)
+    mode = fit_mode(image, mode, caller="shared_codebook")
+    image = as_mode_image(image, mode)
+    if mode == "gray":
+        return mode, histogram(image)
+    return mode, vector_histogram(image, mode=mode, block=block)
+
+
+def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str | None = None, block=None,
+                    workers=None, scheduler=None, on_failure: Callable | None = None, **fit_options) -> Codebook:
+    """One codebook for every file: fitted on the sum of their histograms.
+
+    Files are read (and counted) on the executors of :func:`run_jobs`; a file
+    that cannot be read is passed to ``on_failure(path, reason)`` and left
+    out. ``block`` defaults to (2, 2) for ``mode='block'``; ``fit_options``
+    go to :func:`vqimage.fit` (``reconstruction``, ``fixed``, ...).
+
+    Raises
+    ------
+    ConflictError
+        When the inputs are of different kinds (gray and color).
+    """
+    block = (2, 2) if block is None and mode == "block" else block
+    files = [str(f) for f in files]
+    outcomes = run_jobs(_file_histogram, [(f, mode, block) for f in files], workers=workers, scheduler=scheduler)
+    parts = {}
+    for path, (result, error) in zip(files, outcomes):
+        if error is not None:
+            if on_failure is None:
+                raise ValueError(f"{path}: {error}")
+            on_failure(path, error)
+        else:
+            parts[path] = result
+    if not parts:
+        raise ValueError("No input could be read for the shared codebook.")
+    kinds = {kind for kind, _ in parts.values()}
+    if len(kinds) > 1:
+        first = {kind: path for path, (kind, _) in reversed(parts.items())}
+        raise ConflictError("A shared codebook needs inputs of one kind; "
+                            + ", ".join(f"{first[k]} is {k}" for k in sorted(kinds)) + ".")
+    (kind,) = kinds
+    total = sum(hist for _, hist in parts.values())
+    if kind == "gray":
+        fit_options.setdefault("reconstruction", "centroid")
+    return fit(total, n_levels, mode=kind, strategy=strategy, **fit_options)
+
+
+def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".png", fmt: str | None = None,
+                   force: bool = False, shared: bool = False, skip_if_larger: bool = False, workers=None,
+                   scheduler=None, progress: bool = False, on_done: Callable | None = None, **options) -> list[dict]:
+    """Quantize many image files into ``outdir/NAME.EXT``.
+
+    Parameters
+    ----------
+    inputs : iterable of str or path
+        Files, directories (their image files) or glob patterns
+        (:func:`expand_inputs`).
+    outdir : str or path
+        Created if missing.
+    n_levels : int, optional
+        As for :func:`vqimage.quantize` (not with a palette).
+    ext, fmt : str
+        The outputs' extension and format (default: the extension's).
+    force : bool
+        Replace outputs that exist (else each is a failure).
+    shared : bool
+        One codebook for all (:func:`shared_codebook`).
+    skip_if_larger : bool
+        Write nothing for a file whose output would not be smaller than it.
+    workers, scheduler
+        The executor: ``workers`` threads (default: every core), or Dask
+        with ``scheduler`` (see the module notes).
+    progress : bool
+        A progress bar on a terminal.
+    on_done : callable, optional
+        ``on_done(record)`` as each file ends.
+    **options
+        Passed to :func:`vqimage.quantize`.
+
+    Returns
+    -------
+    list of dict
+        One record per file, in input order: ``input``, ``output``,
+        ``error`` (None, or the reason it failed) and, for files written,
+        :meth:`Quantized.summary`'s keys with ``format``, ``bytes``,
+        ``bits_per_pixel``, ``description``, ``skipped`` and ``input_bytes``.
+    """
+    files = expand_inputs(inputs)
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise ConflictError(f"Several inputs write into a directory; {outdir} is a file.")
+    ext = ext if ext.startswith(".") else f".{ext}"
+    fmt = fmt or EXTENSIONS.get(ext.lower())
+    if fmt is None:
+        raise ConflictError(f"Cannot tell the output format from 'ext' {ext!r}; use one of {', '.join(EXTENSIONS)}.")
+    names = [Path(f).stem for f in files]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        raise ConflictError(f"Inputs would write the same output name: {', '.join(clash[:5])}.")
+    records: dict = {}
+    codebook = None
+    if shared:
+        if n_levels is None or any(options.get(k) is not None for k in ("target_psnr", "target_ssim", "max_error",
+                                                                         "max_bytes", "palette")):
+            raise ConflictError("A shared codebook is fitted for all inputs: it needs 'n_levels' and does not take "
+                                "targets or 'palette'.")
+        fitting = {k: options.pop(k) for k in _FIT_OPTIONS if options.get(k) is not None}
+        if "lock" in fitting:
+            from .palettes import load_palette
+
+            fitting["fixed"] = load_palette(fitting.pop("lock"))
+        codebook = shared_codebook(files, n_levels, mode=options.pop("mode", "auto"), workers=workers,
+                                   scheduler=scheduler, on_failure=lambda path, reason: records.__setitem__(
+                                       path, {"input": path, "output": None, "error": reason}), **fitting)
+        n_levels = None
+    outdir.mkdir(parents=True, exist_ok=True)
+    jobs = [(f, str(outdir / f"{Path(f).stem}{ext}")) for f in files if f not in records]
+
+    def work(job):
+        source, target = job
+        if Path(target).exists() and not force:
+            raise FileExistsError(f"{target} exists; use --force (force=True) to overwrite it.")
+        result = quantize(source, n_levels, codebook=codebook, fmt=fmt, **options)
+        size = Path(source).stat().st_size if Path(source).is_file() else None
+        info = result.write(target, fmt=fmt, force=force, smaller_than=size if skip_if_larger else None)
+        return result.summary() | {k: info[k] for k in ("format", "description", "skipped")} | {
+            "input": source, "output": target, "input_bytes": size, "error": None}
+
+    def done(job, record, error):
+        records[job[0]] = record if error is None else {"input": job[0], "output": job[1], "error": error}
+        if on_done is not None:
+            on_done(records[job[0]])
+
+    run_jobs(work, jobs, workers=workers, scheduler=scheduler, progress=progress, on_done=done)
+    return [records[f] for f in files]
+
+
+def describe(record: dict) -> str:
+    """One line on a quantized file, from its record (:func:`quantize_files`, or a summary with write info)."""
+    import numpy as np
+
+    blocks = f"{'x'.join(map(str, record.get('block', ())))} blocks"
+    what = {"gray": "levels", "color": "colors", "block": blocks}[record["mode"]]
+    dtype = np.dtype(record["dtype"])
+    peak = f" (peak {float(np.iinfo(dtype).max) - float(np.iinfo(dtype).min):g})" if dtype.kind in "ui" else ""
+    psnr = f", PSNR {record['psnr']:.2f} dB{peak}" if record["psnr"] is not None else ""
+    ssim = f", SSIM {record['ssim']:.4f}" if record["ssim"] is not None else ""
+    dithered = "" if record["dither"] == "none" else f", {record['dither']} dither"
+    wrote = (f"kept {record['input']}: the output would take {record['bytes']:,} bytes, not fewer than its "
+             f"{record['input_bytes']:,}" if record["skipped"] else
+             f"wrote {record['output']} ({record['bytes']:,} bytes, {record['bits_per_pixel']:.3f} bits/pixel, "
+             f"{record['description']})")
+    return (f"{record['input']}: {'x'.join(map(str, record['shape']))} {record['dtype']} -> {record['n_levels']} "
+            f"{what} ({record['strategy']}{dithered}), MSE {record['mse']:.2f}{psnr}{ssim}, "
+            f"max error {record['max_error']:g}; {wrote}")
+
+
+def totals(records) -> dict:
+    """Counts of a batch: files, written, skipped, failed, bytes in and out, mean PSNR (dB, a string)."""
+    done = [r for r in records if not r["error"]]
+    written = [r for r in done if not r["skipped"]]
+    psnrs = [r["psnr"] for r in done if r["psnr"] is not None and r["psnr"] != float("inf")]
+    return {"files": len(records), "written": len(written), "skipped": len(done) - len(written),
+            "failed": len(records) - len(done), "bytes in": sum(r["input_bytes"] or 0 for r in done),
+            "bytes out": sum(r["bytes"] for r in written),
+            "mean PSNR dB": f"{sum(psnrs) / len(psnrs):.2f}" if psnrs else "-"}

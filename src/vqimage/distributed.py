@@ -19,6 +19,9 @@ zarr array whose attributes hold the codebook (``Codebook.to_config()``); the
 array is written under a temporary name and renamed when complete, and the
 attribute ``vqimage_complete`` is set last, so an interrupted run never leaves
 an output that looks complete.
+
+Collections of files run as Dask tasks through :func:`vqimage.batch.quantize_files`
+(``scheduler=``): the same engine as on threads.
 """
 
 from __future__ import annotations
@@ -26,12 +29,22 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from .codebook import Codebook, fit as fit_codebook
-from .histogram import Histogram, histogram as image_histogram
+from ._optional import require
+from ._validation import ConflictError, VQError
+from .codebook import Codebook
+from .histogram import Histogram
+from .histogram import histogram as image_histogram
+from .io import BUILTINS, load_image
+from .mapping import decode as decode_codes
+from .mapping import encode as encode_codes
+from .solvers import fit as fit_codebook
+
+require("dask", "Dask processing (vqimage.distributed)")
 
 __all__ = [
     "as_dask",
@@ -41,7 +54,8 @@ __all__ = [
     "decode",
     "quantize_to_zarr",
     "read_codes",
-    "quantize_files",
+    "scheduler_settings",
+    "dask_progress",
     "DEFAULT_CHUNK_BYTES",
 ]
 
@@ -53,34 +67,47 @@ _ATTR_SHAPE = "vqimage_image_shape"
 
 
 def as_dask(data, *, chunks=None):
-    """A dask array from a dask/numpy array, a zarr array or path, or a TIFF path (read lazily)."""
+    """A dask array from a dask/numpy array, a zarr array or path, a TIFF path (read lazily) or a built-in name.
+
+    ``chunks`` may give fewer sizes than the array has axes: the other axes
+    stay whole (``(4096,)``: row bands).
+    """
     import dask.array as da
 
-    if isinstance(data, da.Array):
-        return data if chunks is None else data.rechunk(chunks)
+    if isinstance(data, str | os.PathLike) and not Path(data).exists() and str(data) in BUILTINS:
+        data = load_image(str(data))  # a built-in: in memory, then chunked like any array
     if isinstance(data, str | os.PathLike):
         path = Path(data)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or directory.")
         if path.suffix.lower() in (".tif", ".tiff"):
             import tifffile
-            import zarr
 
+            zarr = require("zarr", "Reading tiled TIFF files chunk by chunk")
             store = tifffile.imread(path, aszarr=True)
             array = zarr.open(store, mode="r")
             if isinstance(array, zarr.Group):
                 array = array["0"]  # a multiscale pyramid: its full-resolution level
-            return da.from_zarr(array, chunks=chunks) if chunks else da.from_zarr(array)
-        import zarr
-
-        array = zarr.open(str(path), mode="r")
-        if isinstance(array, zarr.Group):
-            raise ValueError(f"{path} is a zarr group; pass the path of one of its arrays.")
-        return da.from_zarr(array, chunks=chunks) if chunks else da.from_zarr(array)
+        else:
+            zarr = require("zarr", "Reading zarr arrays")
+            array = zarr.open(str(path), mode="r")
+            if isinstance(array, zarr.Group):
+                raise ValueError(f"{path} is a zarr group; pass the path of one of its arrays.")
+        return da.from_zarr(array, chunks=_full(chunks, array.shape)) if chunks else da.from_zarr(array)
+    if isinstance(data, da.Array):
+        return data if chunks is None else data.rechunk(_full(chunks, data.shape))
     if hasattr(data, "chunks") and hasattr(data, "shape") and not isinstance(data, np.ndarray):
-        return da.from_zarr(data, chunks=chunks) if chunks else da.from_zarr(data)
+        return da.from_zarr(data, chunks=_full(chunks, data.shape)) if chunks else da.from_zarr(data)
     data = np.asarray(data)
-    return da.from_array(data, chunks=chunks or _default_chunks(data.shape, data.dtype))
+    return da.from_array(data, chunks=_full(chunks, data.shape) if chunks else _default_chunks(data.shape, data.dtype))
+
+
+def _full(chunks, shape):
+    """Chunk sizes for every axis: the ones given, then whole axes."""
+    if isinstance(chunks, int):
+        chunks = (chunks,)
+    chunks = tuple(chunks)
+    return chunks + tuple(shape[len(chunks):])
 
 
 def _default_chunks(shape, dtype):
@@ -91,14 +118,14 @@ def _default_chunks(shape, dtype):
 
 
 @contextlib.contextmanager
-def _scheduler(scheduler):
+def scheduler_settings(scheduler):
     """Dask's compute settings for ``scheduler``: None (threads here), a name, or a distributed address."""
     import dask
 
     if scheduler is None:
         yield {}
     elif isinstance(scheduler, str) and "://" in scheduler:
-        from distributed import Client
+        Client = require("distributed", "A dask.distributed cluster").Client
 
         with Client(scheduler, set_as_default=False) as client:
             yield {"scheduler": client}
@@ -127,7 +154,7 @@ def _block_histogram(block, bins, data_range):
     return image_histogram(block, bins=bins, data_range=data_range)
 
 
-def _progress(enabled):
+def dask_progress(enabled):
     if not enabled:
         return contextlib.nullcontext()
     from dask.diagnostics import ProgressBar
@@ -147,7 +174,7 @@ def histogram(data, *, bins: int | None = None, scheduler=None, chunks=None, pro
     darr = as_dask(data, chunks=chunks)
     if darr.dtype.kind not in "uif":
         raise TypeError(f"vqimage.distributed takes int or float arrays. Got dtype {darr.dtype}.")
-    with _scheduler(scheduler) as settings:
+    with scheduler_settings(scheduler) as settings:
         data_range = None
         if darr.dtype.kind == "f":
             bins = bins or 65536
@@ -156,7 +183,7 @@ def histogram(data, *, bins: int | None = None, scheduler=None, chunks=None, pro
         elif bins is not None:
             raise ValueError("The 'bins' parameter applies to float arrays; integers are counted exactly.")
         parts = [dask.delayed(_block_histogram)(block, bins, data_range) for block in darr.to_delayed().ravel()]
-        with _progress(progress):
+        with dask_progress(progress):
             (total,) = dask.compute(_tree_sum(parts), **settings)
     return total
 
@@ -171,15 +198,13 @@ def fit(data, n_levels: int, *, bins: int | None = None, scheduler=None, chunks=
 def encode(data, codebook: Codebook, *, chunks=None):
     """Codes of a chunked array, chunk by chunk (a lazy dask array)."""
     darr = as_dask(data, chunks=chunks)
-    return darr.map_blocks(codebook.encode, dtype=codebook.code_dtype)
+    return darr.map_blocks(encode_codes, codebook, dtype=codebook.code_dtype)
 
 
 def decode(codes, codebook: Codebook, *, dtype=None):
     """Reconstruction of chunked codes, chunk by chunk (a lazy dask array)."""
-    from functools import partial
-
     out = np.dtype(codebook.dtype if dtype is None else dtype)
-    return as_dask(codes).map_blocks(partial(codebook.decode, dtype=dtype), dtype=out)
+    return as_dask(codes).map_blocks(partial(decode_codes, codebook=codebook, dtype=dtype), dtype=out)
 
 
 def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: Codebook | None = None,
@@ -193,32 +218,34 @@ def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: C
     with ``overwrite=True``. Returns the codebook.
     """
     import dask.array as da
-    import zarr
 
+    zarr = require("zarr", "Writing codes to zarr")
     target = Path(target)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; use overwrite=True (--force) to replace it.")
+    if codebook is None and n_levels is None:
+        raise ConflictError("Missing 'n_levels' (or give a 'codebook').")
     darr = as_dask(source, chunks=chunks)
-    with _scheduler(scheduler) as settings:
+    if darr.ndim == 3 and darr.shape[-1] in (3, 4):
+        raise ValueError(f"Chunked processing fits gray levels; {source} has {darr.shape[-1]} channels.")
+    with scheduler_settings(scheduler) as settings:
         if codebook is None:
-            if n_levels is None:
-                raise TypeError("quantize_to_zarr needs n_levels (or a codebook).")
             codebook = fit(darr, n_levels, bins=bins, scheduler=scheduler, progress=progress, **options)
         codes = encode(darr, codebook)
-        partial = target.with_name(target.name + ".partial")
-        if partial.exists():
-            shutil.rmtree(partial)
-        store = zarr.open_array(str(partial), mode="w", shape=codes.shape, chunks=codes.chunksize,
+        staging = target.with_name(target.name + ".partial")
+        if staging.exists():
+            shutil.rmtree(staging)
+        store = zarr.open_array(str(staging), mode="w", shape=codes.shape, chunks=codes.chunksize,
                                 dtype=codes.dtype)
         writer = da.store(codes, store, lock=False, compute=False)
-        with _progress(progress):
+        with dask_progress(progress):
             writer.compute(**settings)
     store.attrs[_ATTR_CODEBOOK] = codebook.to_config()
     store.attrs[_ATTR_SHAPE] = list(darr.shape)
     store.attrs[_ATTR_DONE] = True
     if target.exists():
         shutil.rmtree(target)
-    partial.rename(target)
+    staging.rename(target)
     return codebook
 
 
@@ -231,57 +258,10 @@ def read_codes(path):
         When the array was not completely written or holds no codebook.
     """
     import dask.array as da
-    import zarr
 
-    from ._validation import VQError
-
+    zarr = require("zarr", "Reading codes from zarr")
     array = zarr.open_array(str(path), mode="r")
     if not array.attrs.get(_ATTR_DONE):
         raise VQError(f"{path}: not a complete vqimage output (interrupted, or written by something else).")
     codebook = Codebook.from_config(dict(array.attrs[_ATTR_CODEBOOK]))
     return da.from_zarr(array), codebook
-
-
-def quantize_files(paths, outdir, n_levels: int, *, shared: bool = False, ext: str = ".vq", scheduler=None,
-                   force: bool = False, **options) -> list[dict]:
-    """Quantize many image files as Dask tasks into ``outdir/NAME.EXT`` (any export format).
-
-    With ``shared=True`` one codebook is fitted on the sum of every file's
-    histogram (computed as tasks too) and applied to each. Returns one record
-    per file: input, output, n_levels, bytes (or error).
-    """
-    import dask
-
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = [str(p) for p in paths]
-    with _scheduler(scheduler) as settings:
-        codebook = None
-        if shared:
-            parts = [dask.delayed(_file_histogram)(p) for p in paths]
-            (total,) = dask.compute(_tree_sum(parts), **settings)
-            codebook = fit_codebook(total, n_levels, **options)
-        tasks = [dask.delayed(_quantize_file)(p, str(outdir / f"{Path(p).stem}{ext}"), n_levels, codebook, force,
-                                              options) for p in paths]
-        (records,) = dask.compute(tasks, **settings)
-    return records
-
-
-def _file_histogram(path):
-    from .io import load_image
-
-    return image_histogram(load_image(path))
-
-
-def _quantize_file(path, target, n_levels, codebook, force, options):
-    from .io import load_image
-    from .pack.export import export
-
-    try:
-        image = load_image(path)
-        cb = codebook if codebook is not None else fit_codebook(image, n_levels, **options)
-        info = export(target, cb.encode(image), cb, force=force)
-        return {"input": path, "output": target, "n_levels": cb.n_levels, "bytes": info["bytes"], "error": None}
-    except Exception as exc:  # one bad file is a record, not the end of the run
-        return {"input": path, "output": target, "n_levels": None, "bytes": None,
-                "error": " ".join(str(exc).split()) or type(exc).__name__}

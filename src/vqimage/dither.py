@@ -10,7 +10,8 @@ band, not in flat areas the palette already fits, nor on edges and texture.
 
 The kernels are compiled by numba on first use (``cache=True``), in
 :mod:`vqimage._dither_kernels`, imported by the functions that need it so
-that ``import vqimage`` stays fast.
+that ``import vqimage`` stays fast. Colors are searched through the candidate
+lists of :mod:`vqimage._cells`, as the nearest-color map does.
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ def dither_codes(
 
     empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
     if color:
-        from ._vector_kernels import cell_candidates
+        from ._cells import cell_candidates
 
         bits = _CELL_BITS[d]
         start, items, _ = cell_candidates(levels, np.arange(1 << (bits * d), dtype=np.int64), bits, 1.0, 0.0)

@@ -1,12 +1,14 @@
-"""Stage 1: sufficient statistics of an image, counts (weights) per value.
+"""Stage 1: sufficient statistics of an image, counts (weights) per value or vector.
 
 An 8-bit image has at most 256 distinct values and a 16-bit one 65,536,
 however many pixels it has, so every scalar codebook is fitted on (value,
-count) pairs. Histograms of tiles, frames or whole collections add up with
-``+`` and are fitted once: that is how a codebook is shared.
+count) pairs (:class:`Histogram`). Colors and pixel blocks are counted the
+same way, distinct vector by distinct vector, grouped by color cell
+(:class:`VectorHistogram`). Histograms of tiles, frames or whole collections
+add up with ``+`` and are fitted once: that is how a codebook is shared.
 
-Resolution
-----------
+Resolution (gray)
+-----------------
 Integer images are counted exactly. Float images are, by default, counted
 exactly on their sorted unique values. With ``bins=N`` they are binned into
 ``N`` equal-width bins over ``data_range`` (default: the data's own min and
@@ -21,9 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import Interval, check_image, check_param, check_range, check_weights
+from ._cells import cell_bits
+from ._validation import Interval, Options, check_image, check_param, check_range, check_weights
+from ._vectors import check_block, check_vector_image, image_blocks
 
-__all__ = ["Histogram", "histogram"]
+__all__ = ["Histogram", "VectorHistogram", "histogram", "vector_histogram"]
 
 # Integers beyond 2**53 are not exactly representable as float64.
 _EXACT_INT_LIMIT = 2**53
@@ -75,6 +79,8 @@ class Histogram:
     high: float
     bins: tuple | None = None
     bin_index: np.ndarray | None = None
+
+    mode = "gray"
 
     @property
     def n_values(self) -> int:
@@ -201,7 +207,7 @@ def _count_ints(flat, w):
         nbins = 1 << (8 * flat.dtype.itemsize)
         u = flat.view(udtype)
         if w is None:
-            from ._kernels import count_values
+            from ._histogram_kernels import count_values
 
             counts = count_values(u, nbins)
         else:
@@ -240,3 +246,168 @@ def _binned(flat, w, dtype, n_bins, data_range):
         sums / counts, counts, dtype, float(x.min()), float(x.max()),
         (float(low), float(high), int(n_bins)), occupied,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class VectorHistogram:
+    """Distinct vectors (colors or pixel blocks) with their total weights.
+
+    Attributes
+    ----------
+    vectors : ndarray of uint8, shape (n, d)
+        Distinct vectors, grouped by cell (in increasing cell id).
+    counts : ndarray of float64, shape (n,)
+        Total weight of each (its pixel count when unweighted).
+    cell_start, cell_ids : ndarray of int64
+        Cell ``j`` (id ``cell_ids[j]``) holds ``vectors[cell_start[j]:cell_start[j + 1]]``.
+    bits : int
+        Bits per component of a cell id.
+    mode : {'color', 'block'}
+    block : (int, int) or None
+        Block shape, for ``mode='block'``.
+    transparent : float
+        Weight of the fully transparent pixels of RGBA images (left out of
+        ``vectors``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vqimage.histogram import vector_histogram
+    >>> image = np.array([[[255, 0, 0], [255, 0, 0], [0, 0, 255]]], dtype=np.uint8)
+    >>> h = vector_histogram(image)
+    >>> h.vectors, h.counts
+    (array([[  0,   0, 255],
+           [255,   0,   0]], dtype=uint8), array([1., 2.]))
+    >>> (h + h).counts
+    array([2., 4.])
+    """
+
+    vectors: np.ndarray
+    counts: np.ndarray
+    cell_start: np.ndarray
+    cell_ids: np.ndarray
+    bits: int
+    mode: str
+    block: tuple | None = None
+    transparent: float = 0.0
+
+    @property
+    def n_vectors(self) -> int:
+        """Number of distinct vectors."""
+        return int(self.counts.size)
+
+    @property
+    def n_components(self) -> int:
+        """Components per vector: 3 (RGB), 4 (RGBA) or the block's pixel count."""
+        return int(self.vectors.shape[1])
+
+    @property
+    def total(self) -> float:
+        """Total weight, transparent pixels included."""
+        return float(self.counts.sum()) + self.transparent
+
+    def __add__(self, other: VectorHistogram) -> VectorHistogram:
+        if isinstance(other, int) and other == 0:  # lets sum([h1, h2, ...]) start from 0
+            return self
+        if not isinstance(other, VectorHistogram):
+            return NotImplemented
+        if (self.mode, self.n_components, self.block) != (other.mode, other.n_components, other.block):
+            raise ValueError(
+                f"Cannot add a {self._kind()} histogram and a {other._kind()} histogram."
+            )
+        merged = _from_vectors(
+            np.concatenate([self.vectors, other.vectors]),
+            np.concatenate([self.counts, other.counts]),
+            self.mode,
+            self.block,
+        )
+        return VectorHistogram(*merged, transparent=self.transparent + other.transparent)
+
+    __radd__ = __add__
+
+    def _kind(self) -> str:
+        if self.mode == "block":
+            return f"{self.block[0]}x{self.block[1]} block"
+        return "RGBA" if self.n_components == 4 else "RGB"
+
+    def __repr__(self) -> str:
+        return (
+            f"VectorHistogram({self._kind()}, n_vectors={self.n_vectors}, total={self.total:g}, "
+            f"cells={self.cell_ids.size})"
+        )
+
+
+def _from_vectors(vectors, weights, mode, block):
+    from ._histogram_kernels import unique_cells
+
+    d = vectors.shape[1]
+    bits = cell_bits(d)
+    vectors = np.ascontiguousarray(vectors)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if (8 - bits) * d <= 16:  # the in-cell table of unique_cells stays small
+        uniques, counts, cell_start, cell_ids, _ = unique_cells(vectors, weights, bits)
+    else:  # big blocks: sort the rows, then group them by cell
+        rows, inverse = np.unique(vectors.view(np.dtype((np.void, d))), return_inverse=True)
+        uniques = rows.view(np.uint8).reshape(-1, d)
+        counts = np.bincount(inverse.reshape(-1), weights, minlength=uniques.shape[0])
+        ids = np.zeros(uniques.shape[0], np.int64)
+        for j in range(d):
+            ids = (ids << bits) | (uniques[:, j] >> (8 - bits))
+        order = np.argsort(ids, kind="stable")
+        uniques, counts, ids = uniques[order], counts[order], ids[order]
+        cell_ids, cell_start = np.unique(ids, return_index=True)
+        cell_start = np.append(cell_start, ids.size).astype(np.int64)
+    keep = counts > 0
+    if not keep.all():  # zero weights: drop them, re-group
+        return _from_vectors(uniques[keep], counts[keep], mode, block)
+    return uniques, counts, cell_start, cell_ids, bits, mode, block
+
+
+def vector_histogram(image, *, mode: str = "color", block=None, weights=None) -> VectorHistogram:
+    """Distinct colors (or pixel blocks) of an 8-bit image and their counts.
+
+    Parameters
+    ----------
+    image : array_like of uint8
+        ``mode='color'``: shape (..., 3) RGB or (..., 4) RGBA.
+        ``mode='block'``: a 2-D gray image.
+    mode : {'color', 'block'}
+    block : (int, int)
+        ``mode='block'``: the block shape, 2 to 16 pixels (e.g. (2, 2), (4, 4)).
+    weights : array_like, optional
+        ``mode='color'``: per-pixel non-negative weights, shape ``image.shape[:-1]``.
+
+    Returns
+    -------
+    VectorHistogram
+    """
+    caller = "vector_histogram"
+    check_param("mode", mode, Options(("color", "block")), caller=caller)
+    image = check_vector_image(image, mode=mode, caller=caller)
+    transparent = 0.0
+    if mode == "block":
+        if weights is not None:
+            raise ValueError(f"The 'weights' parameter of {caller} applies to mode='color' only.")
+        block = check_block(block, caller=caller)
+        vectors, _ = image_blocks(image, block)
+        w = np.ones(vectors.shape[0])
+    else:
+        if block is not None:
+            raise ValueError(f"The 'block' parameter of {caller} applies to mode='block' only.")
+        vectors = image.reshape(-1, image.shape[-1])
+        w = np.ones(vectors.shape[0]) if weights is None else _pixel_weights(weights, image.shape[:-1], caller)
+        if vectors.shape[1] == 4:
+            clear = vectors[:, 3] == 0
+            if clear.any():
+                transparent = float(w[clear].sum())
+                vectors, w = vectors[~clear], w[~clear]
+    return VectorHistogram(*_from_vectors(vectors, w, mode, block), transparent=transparent)
+
+
+def _pixel_weights(weights, shape, caller):
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != tuple(shape):
+        raise ValueError(f"The 'weights' parameter of {caller} must have shape {tuple(shape)}. Got {w.shape}.")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"The 'weights' parameter of {caller} must be finite and non-negative.")
+    return w.reshape(-1)

@@ -10,13 +10,14 @@ Gray conversion
 With ``gray=True`` (the default) color images become gray by ITU-R BT.601
 luma, ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float64 and rounded
 half to even back to the image's own dtype (so 16-bit stays 16-bit); alpha
-is ignored. The built-in ``face`` is the exception: it is
-``scipy.datasets.face(gray=True)``, scipy's own conversion, exactly the image
-of scikit-learn's Vector Quantization Example.
+is ignored (:func:`to_gray`).
 
 Built-ins
 ---------
-``face`` comes from ``scipy.datasets`` (downloaded once with pooch into
+``face`` is ``scipy.datasets.face(gray=True)``, scipy's own conversion:
+exactly the gray image of scikit-learn's Vector Quantization Example, with
+or without ``gray``. ``face_color`` is the color raccoon. Both come from
+``scipy.datasets`` (downloaded once with pooch into
 ``pooch.os_cache("scipy-data")``; set ``VQIMAGE_OFFLINE=1`` to forbid the
 download); the others ship with scikit-image and need no download.
 """
@@ -31,12 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import VQError
+from ._vectors import to_gray
 
-__all__ = ["BUILTINS", "load_image", "decode_image", "write_atomic", "FaceUnavailable"]
+__all__ = ["BUILTINS", "load_image", "decode_image", "to_gray", "write_atomic", "FaceUnavailable"]
 
-#: Built-in image names: ``face`` plus the images scikit-image ships.
+#: Built-in image names: ``face`` (gray) and ``face_color`` plus the images scikit-image ships.
 BUILTINS = (
     "face",
+    "face_color",
     "astronaut",
     "brick",
     "camera",
@@ -60,9 +63,6 @@ BUILTINS = (
     "rocket",
     "text",
 )
-
-_LUMA = np.array([0.299, 0.587, 0.114])
-
 
 class FaceUnavailable(OSError):
     """The built-in ``face`` is not in scipy's cache and cannot be downloaded."""
@@ -171,30 +171,6 @@ def _pillow_decode(data: bytes) -> np.ndarray:
         return np.asarray(img)
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """BT.601 luma of an (..., 3) or (..., 4) color image, in its own dtype; gray passes through.
-
-    Only (H, W, 2/3/4) arrays are treated as color (gray+alpha, RGB, RGBA).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> to_gray(np.array([[[255, 0, 0], [0, 255, 0]]], dtype=np.uint8))
-    array([[ 76, 150]], dtype=uint8)
-    """
-    if image.ndim != 3 or image.shape[-1] not in (2, 3, 4):
-        return image
-    if image.shape[-1] == 2:  # gray + alpha
-        return np.ascontiguousarray(image[..., 0])
-    if (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all():
-        return np.ascontiguousarray(image[..., 0])  # gray stored as RGB (WebP, palette PNG): exact
-    y = image[..., :3].astype(np.float64) @ _LUMA
-    if image.dtype.kind in "ui":
-        info = np.iinfo(image.dtype)
-        return np.clip(np.rint(y), info.min, info.max).astype(image.dtype)
-    return y.astype(image.dtype)
-
-
 def face_cache_path() -> Path:
     """Where scipy.datasets (pooch) keeps ``face.dat``."""
     import pooch
@@ -203,7 +179,7 @@ def face_cache_path() -> Path:
 
 
 def _builtin(name: str, gray: bool) -> np.ndarray:
-    if name == "face":
+    if name in ("face", "face_color"):
         cached = face_cache_path()
         if not cached.exists() and os.environ.get("VQIMAGE_OFFLINE", "") not in ("", "0"):
             raise FaceUnavailable(
@@ -219,7 +195,7 @@ def _builtin(name: str, gray: bool) -> np.ndarray:
         level = logger.level
         logger.setLevel("WARNING")  # the error below says it all, in one line
         try:
-            return face(gray=gray)
+            return face(gray=name == "face" or gray)
         except Exception as exc:  # pooch/requests errors when offline
             raise FaceUnavailable(
                 f"face is not in scipy's cache ({cached}) and could not be downloaded "

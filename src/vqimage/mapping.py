@@ -16,8 +16,11 @@ import math
 
 import numpy as np
 
+from ._cells import cell_bits
 from ._validation import Options, check_image, check_param
+from ._vectors import check_vector_image, image_blocks, join_blocks, opaque
 from .codebook import Codebook
+from .dither import DITHER_METHODS, dither_codes
 
 __all__ = ["encode", "decode"]
 
@@ -56,8 +59,6 @@ def encode(image, codebook: Codebook, *, dither: str = "none", dither_strength: 
            [1, 1]], dtype=uint8)
     """
     _check_codebook(codebook, "encode")
-    from .dither import DITHER_METHODS
-
     check_param("dither", dither, Options(DITHER_METHODS), caller="encode")
     if dither != "none" or selective:
         return _dithered(image, codebook, dither, dither_strength, selective, serpentine)
@@ -65,12 +66,12 @@ def encode(image, codebook: Codebook, *, dither: str = "none", dither_strength: 
         return _encode_vectors(image, codebook)
     image = check_image(image, caller="encode")
     if image.dtype.kind == "u" and image.dtype.itemsize <= 2 and codebook.n_levels <= 16:
-        from ._kernels import encode_by_comparison
+        from ._mapping_kernels import encode_by_comparison
 
         above, base = _comparison_table(codebook, image.dtype)
         return encode_by_comparison(image, above, base)
     if image.dtype.kind in "ui" and image.dtype.itemsize <= 2:
-        from ._kernels import apply_lut
+        from ._mapping_kernels import apply_lut
 
         udtype = np.dtype(f"u{image.dtype.itemsize}")
         return apply_lut(image.view(udtype), _encode_lut(codebook, image.dtype))
@@ -127,20 +128,18 @@ def decode(codes, codebook: Codebook, *, dtype=None, shape=None) -> np.ndarray:
     if shape is not None:
         raise ValueError("The 'shape' parameter of decode applies to block codebooks only.")
     if codebook.mode == "gray" and codes.dtype.kind == "u" and codes.dtype.itemsize <= 2:
-        from ._kernels import apply_lut
+        from ._mapping_kernels import apply_lut
 
         return apply_lut(codes, _decode_lut(codebook, dtype, codes.dtype))
     return codebook.levels_as(dtype)[codes]
 
 
 def _dithered(image, codebook, method, strength, selective, serpentine):
-    from .dither import dither_codes
-
     if codebook.mode == "block":
         raise ValueError("Dithering applies to gray and color codebooks, not to blocks.")
     image = np.asarray(image)
     if codebook.mode == "color" and image.shape[-1:] == (3,) and codebook.n_components == 4:
-        image = _opaque(image)
+        image = opaque(image)
     thresholds = codebook.thresholds if codebook.mode == "gray" else None
     codes = dither_codes(image, codebook.levels, method="floyd-steinberg" if method == "none" else method,
                          strength=strength, serpentine=serpentine, selective=selective, thresholds=thresholds)
@@ -150,8 +149,7 @@ def _dithered(image, codebook, method, strength, selective, serpentine):
 
 
 def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
-    from . import _vector_kernels as K
-    from .codebook.vector import check_vector_image, image_blocks
+    from ._mapping_kernels import nearest_codes
 
     image = check_vector_image(image, mode=codebook.mode, caller="encode")
     d = codebook.n_components
@@ -165,12 +163,12 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
                     f"This codebook holds {'RGBA' if d == 4 else 'RGB'} colors; the image has "
                     f"{image.shape[-1]} channels. Drop the alpha channel (image[..., :3]) or fit an RGBA codebook."
                 )
-            image = _opaque(image)
+            image = opaque(image)
         vectors = image.reshape(-1, d)
         shape = image.shape[:-1]
     centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
     codes = np.empty(vectors.shape[0], codebook.code_dtype)
-    K.nearest_codes(np.ascontiguousarray(vectors), centers, K.cell_bits(d), codes)
+    nearest_codes(np.ascontiguousarray(vectors), centers, cell_bits(d), codes)
     codes = codes.reshape(shape)
     if codebook.mode == "color" and d == 4:
         _clear_to_transparent(codes, image, codebook)
@@ -184,14 +182,7 @@ def _clear_to_transparent(codes, image, codebook):
         codes[image[..., 3] == 0] = clear[0]
 
 
-def _opaque(rgb: np.ndarray) -> np.ndarray:
-    """RGB -> RGBA with alpha 255 (an RGB image under an RGBA codebook)."""
-    return np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255, rgb.dtype)], axis=-1)
-
-
 def _decode_blocks(codes, codebook, dtype, shape):
-    from .codebook.vector import join_blocks
-
     if codes.ndim != 2:
         raise ValueError(f"Block codes are 2-D (one code per tile). Got shape {codes.shape}.")
     rows, cols = codebook.block

@@ -664,9 +664,10 @@ def palette_codebook(palette, *, mode: str = "color"):
     --------
     >>> import numpy as np
     >>> cb = palette_codebook("gray4", mode="gray")
-    >>> cb.levels, cb.encode(np.array([0, 40, 50, 255], dtype=np.uint8))
+    >>> import vqimage
+    >>> cb.levels, vqimage.encode(np.array([0, 40, 50, 255], dtype=np.uint8), cb)
     (array([  0.,  85., 170., 255.]), array([0, 0, 1, 3], dtype=uint8))
-    >>> palette_codebook("#ff0000, #0000ff").encode(np.array([[[200, 0, 90]]], dtype=np.uint8))
+    >>> vqimage.encode(np.array([[[200, 0, 90]]], dtype=np.uint8), palette_codebook("#ff0000, #0000ff"))
     array([[0]], dtype=uint8)
     """
     from ._validation import Options, check_param

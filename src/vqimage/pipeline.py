@@ -1,22 +1,422 @@
-"""The whole pipeline in one call: image -> ``.vq`` bytes -> image.
+"""The whole pipeline in one call: image -> codebook -> codes -> any file.
 
-``compress`` = :func:`vqimage.fit` (or a given codebook) -> encode -> the
-``.vq`` container; ``decompress`` reverses the last two steps.
+:func:`quantize` is what the command line, batch runs, comparisons and the
+report all go through: it decides the mode (one rule,
+:func:`vqimage.solvers.fit_mode`), fits a codebook (or takes a palette, a
+given codebook, or searches the fewest levels meeting a target), encodes
+(dithered or not) and returns a :class:`Quantized`, which measures itself
+(:class:`~vqimage.metrics.Evaluation`) and writes any format.
+
+``compress`` / ``decompress`` are the array pipeline (fit, encode, the
+``.vq`` container) to and from the bytes of a ``.vq`` file.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from functools import cached_property
+
 import numpy as np
 
-from .codebook import Codebook, fit
-from .pack.container import DEFAULT_CODER, DEFAULT_MAX_PIXELS, read_info, read_vq, write_vq
+from . import metrics
+from ._validation import ConflictError, Interval, Options, check_param
+from ._vectors import as_mode_image
+from .codebook import Codebook
+from .dither import DITHER_METHODS
+from .io import load_image, write_atomic
+from .mapping import decode, encode
+from .metrics import Evaluation
+from .pack.bits import packed_size
+from .pack.coders import DEFAULT_CODER
+from .pack.container import DEFAULT_MAX_PIXELS, read_info, read_vq, write_vq
+from .pack.formats import FORMATS, export_bytes, format_of
+from .palettes import load_palette, palette_codebook
+from .solvers import RECONSTRUCTIONS, STRATEGIES, VECTOR_STRATEGIES, fit, fit_mode
+from .targets import TARGETS, search
 
-__all__ = ["compress", "decompress", "decompress_image", "vq_info"]
+__all__ = ["Quantized", "quantize", "compress", "decompress", "decompress_image", "vq_info"]
+
+_CALLER = "quantize"
+
+
+class Quantized:
+    """What :func:`quantize` made: the codes, their codebook, and what they cost.
+
+    Attributes
+    ----------
+    image : ndarray
+        The image as it was quantized: gray for gray and block codebooks,
+        (H, W, 3 | 4) for colors.
+    codes : ndarray of uint8 or uint16
+        One code per pixel (per tile for blocks).
+    codebook : Codebook
+    dither : str
+        The dithering used ('none' or a method of :data:`vqimage.dither.DITHER_METHODS`).
+    fmt : str or None
+        The format :attr:`metrics` measures the size of; None: the codes
+        packed at exactly ``ceil(log2 n_levels)`` bits each.
+
+    Examples
+    --------
+    >>> import vqimage
+    >>> result = vqimage.quantize("camera", 8)
+    >>> result
+    Quantized(camera: 512x512 uint8 -> 8 gray levels, optimal)
+    >>> round(result.metrics.psnr, 2), result.metrics.bytes, result.metrics.fmt
+    (30.98, 98304, 'packed')
+    >>> len(result.to_bytes("vq")) < 98304                  # entropy coded
+    True
+    """
+
+    def __init__(self, image, codes, codebook: Codebook, *, dither="none", fmt=None, coder=None, data_range=None,
+                 name=None, evaluation: Evaluation | None = None):
+        self.image, self.codes, self.codebook = image, codes, codebook
+        self.dither, self.fmt, self.coder, self.data_range = dither, fmt, coder, data_range
+        self.name = name
+        self._evaluation = evaluation
+        self._bytes: dict = {}
+
+    @property
+    def mode(self) -> str:
+        return self.codebook.mode
+
+    @property
+    def n_levels(self) -> int:
+        return self.codebook.n_levels
+
+    @property
+    def strategy(self) -> str:
+        return self.codebook.strategy
+
+    @property
+    def pixels(self) -> int:
+        """Pixels of the image (a color pixel counts once)."""
+        return self.image.size // (self.image.shape[-1] if self.mode == "color" else 1)
+
+    @property
+    def image_shape(self):
+        """The image's shape for block codebooks (what decoding crops the tiles to), else None."""
+        return self.image.shape if self.mode == "block" else None
+
+    @cached_property
+    def reconstruction(self) -> np.ndarray:
+        """``vqimage.decode(codes, codebook)``: the quantized image, in the source dtype."""
+        return decode(self.codes, self.codebook, shape=self.image_shape)
+
+    @property
+    def metrics(self) -> Evaluation:
+        """MSE, PSNR, SSIM, max error and the size in :attr:`fmt` (measured once)."""
+        if self._evaluation is None:
+            self._evaluation = self.evaluate()
+        return self._evaluation
+
+    def evaluate(self, *, ssim: bool = True, fmt: str | None = None) -> Evaluation:
+        """Measure the reconstruction against the image, and the size of format ``fmt`` (default :attr:`fmt`).
+
+        Without a format, the size is that of the codes packed at exactly
+        ``ceil(log2 n_levels)`` bits (fmt 'packed'), which costs nothing to
+        compute. ``ssim=False`` leaves out the slowest metric.
+        """
+        fmt = fmt or self.fmt
+        known = self._evaluation
+        if known is not None and known.fmt == (fmt or "packed") and (known.ssim is not None or not ssim):
+            return known
+        scored = metrics.evaluate(self.image, self.reconstruction, data_range=self.data_range,
+                                  color=self.mode == "color", ssim=ssim)
+        if fmt is None:
+            return scored.with_size(packed_size(self.codes.size, self.n_levels), self.pixels, "packed")
+        return scored.with_size(len(self.to_bytes(fmt)), self.pixels, fmt)
+
+    def to_bytes(self, fmt: str | None = None, *, coder: str | None = None) -> bytes:
+        """The bytes of an output file in format ``fmt`` (a key of :data:`vqimage.pack.formats.FORMATS`).
+
+        Default: :attr:`fmt`, or 'vq'.
+        """
+        fmt = fmt or self.fmt or "vq"
+        coder = self.coder if coder is None else coder
+        key = (fmt, coder)
+        if key not in self._bytes:
+            self._bytes[key] = export_bytes(fmt, self.codes, self.codebook, coder=coder,
+                                            image_shape=self.image_shape)
+        return self._bytes[key][0]
+
+    def write(self, path, *, fmt: str | None = None, coder: str | None = None, force: bool = False,
+              smaller_than: int | None = None) -> dict:
+        """Write the output file ``path`` (format from its extension unless ``fmt``), atomically.
+
+        An existing file is replaced only with ``force=True``. With
+        ``smaller_than``, nothing is written unless the output takes fewer
+        bytes (``--skip-if-larger``).
+
+        Returns
+        -------
+        dict
+            ``path``, ``format``, ``bytes``, ``description``, ``skipped``.
+        """
+        fmt = format_of(path) if fmt is None else fmt
+        data = self.to_bytes(fmt, coder=coder)
+        info = {"path": str(path), "format": fmt, "bytes": len(data), "skipped": False,
+                "description": self._bytes[(fmt, self.coder if coder is None else coder)][1]}
+        if smaller_than is not None and len(data) >= smaller_than:
+            return info | {"skipped": True}
+        write_atomic(path, data, force=force)
+        return info
+
+    def summary(self) -> dict:
+        """A JSON-safe dict: shape, dtype, mode, n_levels, strategy, dither, levels and the metrics."""
+        evaluation = self.metrics
+        return {
+            "input": self.name,
+            "shape": list(self.image.shape),
+            "dtype": str(self.image.dtype),
+            "mode": self.mode,
+            "n_levels": self.n_levels,
+            "strategy": self.strategy,
+            "dither": self.dither,
+            "levels": self.codebook.levels.tolist(),
+            **({"block": list(self.codebook.block)} if self.mode == "block" else {}),
+            "mse": evaluation.mse,
+            "psnr": evaluation.psnr,
+            "ssim": evaluation.ssim,
+            "max_error": evaluation.max_error,
+            "bytes": evaluation.bytes,
+            "bits_per_pixel": evaluation.bits_per_pixel,
+        }
+
+    def __repr__(self) -> str:
+        what = {"gray": "gray levels", "color": "colors",
+                "block": f"{'x'.join(map(str, self.codebook.block or ()))} blocks"}[self.mode]
+        name = f"{self.name}: " if self.name else ""
+        return (f"Quantized({name}{'x'.join(map(str, self.image.shape))} {self.image.dtype} -> {self.n_levels} "
+                f"{what}, {self.strategy}{'' if self.dither == 'none' else ', ' + self.dither + ' dither'})")
+
+
+def quantize(
+    image,
+    n_levels: int | None = None,
+    *,
+    mode: str = "auto",
+    strategy: str | None = None,
+    reconstruction: str | None = None,
+    block=None,
+    palette=None,
+    lock=None,
+    codebook: Codebook | None = None,
+    dither: str = "none",
+    dither_strength: float = 1.0,
+    selective: bool = False,
+    target_psnr: float | None = None,
+    target_ssim: float | None = None,
+    max_error: float | None = None,
+    max_bytes: int | None = None,
+    fmt: str | None = None,
+    coder: str | None = None,
+    data_range=None,
+    progress: bool | Callable[[int, Evaluation], None] = False,
+    **fit_options,
+) -> Quantized:
+    """Quantize an image: what ``vqimage quantize`` does, as one call.
+
+    Parameters
+    ----------
+    image : ndarray, path or built-in name
+        An array, or a file / built-in image (:func:`vqimage.load_image`).
+    n_levels : int in [2, 65536], optional
+        Levels, colors or blocks to fit. With a target, the most levels
+        tried (default 256). Not with ``palette`` or ``codebook``.
+    mode : {'auto', 'gray', 'color', 'block'}
+        What a code stands for. 'auto' (default): 'color' for an (H, W, 3 | 4)
+        image whose channels differ, 'gray' otherwise (an RGB file holding a
+        gray image is gray). 'gray' converts color by BT.601 luma; 'block'
+        quantizes ``block`` tiles of the gray image.
+    strategy : str, optional
+        Gray: 'optimal' (default), 'kmeans', 'quantile', 'uniform'. Color and
+        block: 'kmeans' (default), 'wu'. With a target: also 'auto' (each
+        strategy, the fewest levels wins).
+    reconstruction : {'centroid', 'midpoint', 'median'}, optional
+        Gray only (default 'centroid').
+    block : (int, int), optional
+        The tile of ``mode='block'`` (default (2, 2)).
+    palette : preset name, hex colors, file or array, optional
+        Map to these colors instead of fitting (:func:`vqimage.load_palette`);
+        codes keep the palette's order. A gray palette on a gray image gives
+        gray levels.
+    lock : colors, optional
+        Colors the fitted palette must contain (color mode), in any form
+        ``palette`` takes.
+    codebook : Codebook, optional
+        Encode with this codebook (one shared by many images) instead of
+        fitting one.
+    dither : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered'}
+    dither_strength : float in [0, 1]
+    selective : bool
+        Dither only smooth gradients (Floyd-Steinberg unless ``dither``
+        says otherwise); see :func:`vqimage.dither.dither_codes`.
+    target_psnr, target_ssim, max_error, max_bytes : optional
+        Quantize with the fewest levels meeting these (:mod:`vqimage.targets`);
+        ``max_bytes`` limits the size in ``fmt``.
+    fmt : str, optional
+        The output format whose size the result measures (and ``max_bytes``
+        limits): a key of :data:`vqimage.pack.formats.FORMATS`. Default: the
+        codes packed at exactly ``ceil(log2 n_levels)`` bits ('vq' for
+        ``max_bytes``).
+    coder : {'context', 'packed'}, optional
+        The .vq payload coder.
+    data_range : float or (float, float), optional
+        Peak for PSNR and SSIM (float images have none of their own; integer
+        ones default to their dtype's range). A pair ``(low, high)`` is also
+        the range :func:`vqimage.fit` divides ('uniform', ``bins``), with
+        peak ``high - low``.
+    progress : bool or callable
+        With a target: True shows a status line on a terminal when the search
+        takes more than a second; a callable is called as
+        ``progress(n_levels, evaluation)`` for each level count measured.
+    **fit_options
+        Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
+        max_iter, init, tol, random_state).
+
+    Returns
+    -------
+    Quantized
+
+    Raises
+    ------
+    ConflictError
+        Parameters that do not go together (a ``ValueError``).
+    TargetError
+        A target no level count meets (a ``ValueError``).
+
+    Examples
+    --------
+    >>> import vqimage
+    >>> gray = vqimage.quantize("camera", 8)                          # optimal gray levels
+    >>> colors = vqimage.quantize("astronaut", 64, dither="floyd-steinberg", selective=True)
+    >>> colors.mode, colors.codes.shape, colors.codebook.levels.shape
+    ('color', (512, 512), (64, 3))
+    >>> vqimage.quantize("camera", target_psnr=35).n_levels           # the fewest levels reaching 35 dB
+    13
+    >>> epaper = vqimage.quantize("coffee", palette="epaper7", dither="floyd-steinberg")
+    """
+    name = None
+    if isinstance(image, str | os.PathLike):
+        name = os.fspath(image)
+        image = load_image(image, gray=False)
+    image = np.asarray(image)
+    targets = {key: value for key, value in zip(TARGETS, (target_psnr, target_ssim, max_error, max_bytes))
+               if value is not None}
+    check_param("dither", dither, Options(DITHER_METHODS), caller=_CALLER)
+    check_param("dither_strength", dither_strength, Interval(float, 0, 1), caller=_CALLER)
+    check_param("fmt", fmt, None, Options(FORMATS), caller=_CALLER)
+    if selective and dither == "none":
+        dither = "floyd-steinberg"
+    check_param("strategy", strategy, None, Options(STRATEGIES + VECTOR_STRATEGIES + ("auto",)), caller=_CALLER)
+    check_param("reconstruction", reconstruction, None, Options(RECONSTRUCTIONS), caller=_CALLER)
+    _check_combinations(n_levels, strategy, palette, lock, codebook, dither, targets)
+    if codebook is not None:
+        if mode not in ("auto", codebook.mode):
+            raise ConflictError(f"'codebook' is a {codebook.mode} codebook; it does not take 'mode' {mode}.")
+        mode = codebook.mode
+    else:
+        mode = fit_mode(image, mode, caller=_CALLER)
+    _check_mode(mode, image, strategy, reconstruction, block, palette, lock, codebook)
+    options = dict(fit_options)
+    peak = data_range
+    if data_range is not None and np.ndim(data_range) == 1:
+        options["data_range"] = data_range
+        peak = float(data_range[1]) - float(data_range[0])
+    if mode == "gray":
+        options["reconstruction"] = reconstruction or "centroid"
+    if mode == "block":
+        options["block"] = (2, 2) if block is None else block
+    image = as_mode_image(image, mode)
+    evaluation = None
+    if codebook is None and palette is not None:
+        codebook, image = _palette_codebook(palette, image, mode)
+    elif codebook is None and targets:
+        found = search(image, **targets, mode=mode, strategy=strategy, max_levels=n_levels or 256, fmt=fmt or "vq",
+                       coder=coder, data_range=peak, progress=progress, caller=_CALLER, **options)
+        codebook, codes, evaluation, fmt = found.codebook, found.codes, found.evaluation, found.evaluation.fmt
+    elif codebook is None:
+        if lock is not None:
+            options["fixed"] = _locked_colors(load_palette(lock), image)
+        codebook = fit(image, n_levels, mode=mode, strategy=strategy, **options)
+    if evaluation is None:
+        codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
+    return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
+                     evaluation=evaluation)
+
+
+def _check_combinations(n_levels, strategy, palette, lock, codebook, dither, targets):
+    given = [f"'{key}'" for key, value in (("palette", palette), ("codebook", codebook)) if value is not None]
+    if len(given) > 1:
+        raise ConflictError("Give either 'palette' or 'codebook', not both.")
+    if given and (n_levels is not None or lock is not None):
+        raise ConflictError(f"{given[0]} maps to given colors; it does not take 'n_levels' or 'lock'.")
+    if targets and (given or lock is not None or dither != "none"):
+        raise ConflictError("Targets choose the number of levels; they do not combine with 'palette', 'codebook', "
+                            "'lock' or dithering.")
+    if strategy == "auto" and not targets:
+        raise ConflictError("'strategy' auto needs a target ('target_psnr', 'target_ssim', 'max_error', "
+                            "'max_bytes') to choose by.")
+    if n_levels is None and not (given or targets):
+        raise ConflictError("Missing 'n_levels' (or give 'palette').")
+    if n_levels is not None:
+        check_param("n_levels", n_levels, Interval(int, 2, 65536), caller=_CALLER)
+
+
+def _check_mode(mode, image, strategy, reconstruction, block, palette, lock, codebook):
+    if mode == "gray":
+        if lock is not None:
+            raise ConflictError("'lock' applies to color mode.")
+        if strategy == "wu":
+            raise ConflictError("'strategy' wu applies to color and block modes.")
+    else:
+        if reconstruction is not None:
+            raise ConflictError("'reconstruction' applies to gray mode (color and block levels are centroids).")
+        if strategy not in (None, "auto", *VECTOR_STRATEGIES):
+            raise ConflictError(f"'strategy' {strategy} applies to gray mode; color and block take kmeans or wu.")
+    if block is not None and mode != "block":
+        raise ConflictError("'block' applies to block mode.")
+    if mode == "block" and palette is not None:
+        raise ConflictError("'palette' applies to gray and color modes, not to blocks.")
+    if mode == "block" and lock is not None:
+        raise ConflictError("'lock' applies to color mode.")
+    if mode == "color" and image.dtype != np.uint8 and palette is None and codebook is None:
+        raise ValueError(f"This image is {image.dtype} color; color palettes are 8-bit. Quantize its {image.dtype} "
+                         "gray levels (mode='gray', --mode gray), or convert it to 8 bits first.")
+
+
+def _palette_codebook(palette, image, mode):
+    """The codebook of a fixed palette and the image as it takes it: gray levels when both are gray."""
+    if mode == "gray":
+        try:
+            return palette_codebook(palette, mode="gray"), image
+        except ValueError:  # a colored or unordered palette: map the gray image as colors
+            pass
+    return palette_codebook(palette, mode="color"), as_mode_image(image, "color")
+
+
+def _locked_colors(colors, image):
+    """Locked colors in the image's components: alpha added (opaque) or dropped as needed."""
+    d = image.shape[-1]
+    if colors.shape[1] == 3 and d == 4:
+        return np.concatenate([colors, np.full((colors.shape[0], 1), 255, np.uint8)], axis=1)
+    if colors.shape[1] == 4 and d == 3:
+        if (colors[:, 3] != 255).any():
+            raise ConflictError("'lock' has transparent colors; the image has no alpha channel.")
+        return colors[:, :3]
+    return colors
 
 
 def compress(image, n_levels: int | None = None, *, codebook: Codebook | None = None,
              coder: str = DEFAULT_CODER, **fit_options) -> bytes:
-    """Quantize ``image`` and store it as the bytes of a ``.vq`` file.
+    """Fit (or take) a codebook, encode, and return the bytes of a ``.vq`` file.
+
+    The array path of the pipeline: ``image`` is any array :func:`vqimage.fit`
+    takes (gray levels of any shape by default, like ``fit``); for files,
+    modes, palettes and targets use :func:`quantize` and
+    :meth:`Quantized.to_bytes`.
 
     Parameters
     ----------
@@ -57,7 +457,7 @@ def compress(image, n_levels: int | None = None, *, codebook: Codebook | None = 
     elif not isinstance(codebook, Codebook):
         raise TypeError(f"The 'codebook' parameter of compress must be a Codebook. Got {type(codebook).__name__}.")
     image_shape = np.shape(image) if codebook.mode == "block" else None
-    return write_vq(codebook.encode(image), codebook, coder=coder, image_shape=image_shape)
+    return write_vq(encode(image, codebook), codebook, coder=coder, image_shape=image_shape)
 
 
 def decompress(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, Codebook]:
@@ -74,7 +474,7 @@ def decompress(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarra
 def decompress_image(data, *, dtype=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """The reconstructed image from ``.vq`` bytes (in the source dtype unless ``dtype``)."""
     codes, codebook, shape = read_vq(data, max_pixels=max_pixels, with_shape=True)
-    return codebook.decode(codes, dtype=dtype, shape=shape if codebook.mode == "block" else None)
+    return decode(codes, codebook, dtype=dtype, shape=shape if codebook.mode == "block" else None)
 
 
 def vq_info(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:

@@ -41,13 +41,20 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_array, resample
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import Interval, Options, check_param
-from .codebook import QUANTILE_METHODS, RECONSTRUCTIONS, STRATEGIES, code_dtype, fit, from_edges
-from .histogram import histogram
+from ._optional import require
+
+require("sklearn", "vqimage.sklearn (the KBinsQuantizer drop-in)")
+
+from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
+from sklearn.utils import check_array, resample  # noqa: E402
+from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
+
+from ._validation import Interval, Options, check_param  # noqa: E402
+from .codebook import code_dtype  # noqa: E402
+from .histogram import histogram  # noqa: E402
+from .mapping import encode  # noqa: E402
+from .solvers import QUANTILE_METHODS, RECONSTRUCTIONS, STRATEGIES, fit, from_edges  # noqa: E402
 
 __all__ = ["KBinsQuantizer"]
 
@@ -301,7 +308,7 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         X = _numeric(validate_data(self, X, dtype="numeric", reset=False))
         codes = np.empty(X.shape, dtype=code_dtype(int(self.n_bins_.max())))
         for j, codebook in enumerate(self.codebooks_):
-            codes[:, j] = codebook.encode(X[:, j])
+            codes[:, j] = encode(X[:, j], codebook)
         if self.encode == "ordinal":
             return codes if self.dtype is None else codes.astype(self.dtype)
         n_samples, n_features = codes.shape

@@ -1,22 +1,22 @@
-"""Quality and size targets: the fewest levels that meet them, and rate-distortion sweeps.
+"""Quality and size targets: the fewest levels that meet them.
 
 Users rarely know the right number of levels; they know what they can accept.
-:func:`quantize_to_target` finds the codebook for it:
+:func:`vqimage.quantize` takes the targets and :func:`search` finds the
+codebook for them:
 
 ``target_psnr`` / ``target_ssim``
     The fewest levels whose reconstruction reaches at least this PSNR (dB) /
-    SSIM. Levels are tried in increasing order (up to 256 candidates; beyond,
-    by bisection, which assumes quality grows with the levels), so the choice
-    is exactly the first count a sweep finds.
+    SSIM. Gray images are measured exactly on their histogram, so every
+    count is tried in increasing order (up to 256 candidates; beyond, by
+    bisection, which assumes quality grows with the levels): the choice is
+    exactly the first count a sweep finds. Colors and blocks need a full fit
+    per count, so they are searched by bisection: the count found meets the
+    target and the one below it does not.
 ``max_error``
     Every pixel within this absolute error of the original, guaranteed. For
     gray images with ``strategy='optimal'`` (or 'auto') the fewest levels
-    that can guarantee it are found exactly: sorted values are covered by
-    intervals of width ``2 * max_error`` greedily, which is optimal for
-    interval covering (for integer images the error is an integer, so
-    ``floor(max_error)`` counts). Each level is its pixels' mean, moved into
-    the interval that keeps every pixel within the bound (strategy
-    'max-error').
+    that can guarantee it are found exactly by
+    :func:`vqimage.solvers.max_error_codebook` (strategy 'max-error').
 ``max_bytes``
     The output (in ``fmt``) must take at most this many bytes. Alone, it
     picks the *most* levels that fit (the best quality under the budget):
@@ -24,56 +24,59 @@ Users rarely know the right number of levels; they know what they can accept.
     sizes can dip by a few bytes from one count to the next. With a quality
     target it is a limit the choice must also meet.
 
-Every target is checked on the actual output: what is reported is what was
-reached. A target that cannot be met raises :class:`TargetError`, which
+A quality target is first tried at the most levels allowed: one that cannot
+be met there fails at once, in about the time of one quantization at that
+count. Every target is checked on the actual output: what is reported is what
+was reached. A target that cannot be met raises :class:`TargetError`, which
 carries the closest result. ``strategy='auto'`` tries every strategy and keeps
 the one needing the fewest levels (ties: the higher PSNR).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import metrics
-from ._validation import Interval, Options, check_image, check_param
-from .codebook import STRATEGIES, VECTOR_STRATEGIES, Codebook, FitWarning, fit
+from ._progress import SlowStatus
+from ._validation import FitWarning, Interval, Options, check_image, check_param
+from .codebook import Codebook
+from .histogram import histogram, vector_histogram
+from .mapping import decode, encode
+from .metrics import Evaluation
+from .pack.formats import FORMATS, export_bytes
+from .solvers import STRATEGIES, VECTOR_STRATEGIES, default_strategy, fit, max_error_codebook
 
-__all__ = ["Outcome", "TargetError", "quantize_to_target", "sweep", "max_error_codebook", "SWEEP_FIELDS"]
+__all__ = ["TARGETS", "Candidate", "TargetError", "search"]
 
+#: The target parameters, as :func:`vqimage.quantize` and the command line name them.
+TARGETS = ("target_psnr", "target_ssim", "max_error", "max_bytes")
 _LINEAR_LIMIT = 256
-# Extra level counts looked at past the bisection's answer for --max-bytes.
+# Extra level counts looked at past the bisection's answer for max_bytes.
 _SIZE_LOOKAHEAD = 8
 
 
 @dataclass
-class Outcome:
-    """What a quantization reached: its codebook, codes and numbers."""
+class Candidate:
+    """One level count tried: its codebook, codes and :class:`~vqimage.metrics.Evaluation`."""
 
     codebook: Codebook
     codes: np.ndarray = field(repr=False)
-    n_levels: int
-    strategy: str
-    psnr: float
-    ssim: float | None
-    max_error: float
-    bytes: int | None
-    fmt: str | None
+    evaluation: Evaluation
     recon: np.ndarray | None = field(default=None, repr=False)
 
-    def as_json(self) -> dict:
-        """The keys of ``--json``: n_levels, strategy, psnr, ssim, max_error, bytes."""
-        return {"n_levels": self.n_levels, "strategy": self.strategy, "psnr": self.psnr, "ssim": self.ssim,
-                "max_error": self.max_error, "bytes": self.bytes}
+    @property
+    def n_levels(self) -> int:
+        return self.codebook.n_levels
 
 
 class TargetError(ValueError):
-    """No codebook meets the target; ``closest`` is the best :class:`Outcome` found."""
+    """No codebook meets the target; ``closest`` is the best :class:`Candidate` found (or None)."""
 
-    def __init__(self, message: str, closest: Outcome | None = None):
+    def __init__(self, message: str, closest: Candidate | None = None):
         super().__init__(message)
         self.closest = closest
 
@@ -82,20 +85,21 @@ class _Evaluator:
     """Fits, encodes and measures level counts on demand, each once.
 
     Gray images are fitted on their histogram, computed once, and PSNR and
-    maximum error come from it exactly (each distinct value's error, weighted
-    by its count: the same rule as encoding and decoding), so a search step
-    costs no pass over the pixels; SSIM and sizes need the image itself.
+    maximum error come from it exactly (:func:`vqimage.metrics.evaluate_histogram`),
+    so a search step costs no pass over the pixels; SSIM and sizes need the
+    image itself. Colors and blocks are fitted on their vector histogram,
+    also computed once.
     """
 
-    def __init__(self, image, strategy, mode, fmt, coder, data_range, fit_options):
-        from .histogram import histogram
-
-        self.image, self.strategy, self.mode = image, strategy, mode
-        self.fmt, self.coder, self.fit_options = fmt, coder, fit_options
-        self.peak = metrics.peak(image, data_range)
-        self.channel_axis = -1 if mode == "color" else None
-        self.hist = histogram(image) if mode == "gray" and "weights" not in fit_options else None
+    def __init__(self, image, hist, strategy, mode, fmt, coder, data_range, fit_options, progress):
+        self.image, self.hist, self.strategy, self.mode = image, hist, strategy, mode
+        self.fmt, self.coder, self.data_range, self.progress = fmt, coder, data_range, progress
+        self.fit_options = {k: v for k, v in fit_options.items() if hist is None or k != "weights"}
         self.cache: dict = {}
+
+    @property
+    def exact_gray(self) -> bool:
+        return self.mode == "gray" and self.hist is not None
 
     def codebook(self, k: int) -> Codebook:
         key = ("cb", k)
@@ -106,225 +110,199 @@ class _Evaluator:
                 self.cache[key] = fit(data, k, mode=self.mode, strategy=self.strategy, **self.fit_options)
         return self.cache[key]
 
-    def quick(self, k: int, codebook=None) -> tuple[float, float]:
-        """(PSNR, max error) of level count ``k`` (or of ``codebook``), from the histogram when there is one."""
+    def quick(self, k: int, codebook=None) -> Evaluation:
+        """MSE, PSNR and max error of count ``k`` (or of ``codebook``): from the histogram for gray images."""
         cb = codebook if codebook is not None else self.codebook(k)
-        if self.hist is None or cb.mode != "gray":
-            out = self.outcome(k, codebook=codebook)
-            return out.psnr, out.max_error
+        if not self.exact_gray:
+            return self.candidate(k, codebook=codebook).evaluation
         key = ("quick", k, id(codebook))
         if key not in self.cache:
             values = self.hist.values
-            decoded = cb.levels_as(self.image.dtype).astype(np.float64)
-            error = values - decoded[np.searchsorted(cb.thresholds, values, side="right")]
-            mse = float(np.sum(self.hist.counts * error * error) / self.hist.total)
-            psnr = float("inf") if mse == 0 else float(10 * np.log10(self.peak**2 / mse))
-            self.cache[key] = (psnr, float(np.abs(error).max()))
+            decoded = cb.levels_as(self.image.dtype)[np.searchsorted(cb.thresholds, values, side="right")]
+            self.cache[key] = metrics.evaluate_histogram(values, self.hist.counts, decoded,
+                                                         data_range=self.data_range, dtype=self.image.dtype)
+            self._report(cb.n_levels, self.cache[key])
         return self.cache[key]
 
-    def outcome(self, k: int, *, ssim=False, size=False, codebook=None) -> Outcome:
+    def candidate(self, k: int, *, ssim=False, size=False, codebook=None) -> Candidate:
         key = ("out", k, id(codebook))
         out = self.cache.get(key)
         if out is None:
             cb = codebook if codebook is not None else self.codebook(k)
-            codes = cb.encode(self.image)
-            recon = cb.decode(codes, shape=self.image.shape if cb.mode == "block" else None)
-            out = Outcome(cb, codes, cb.n_levels, cb.strategy, metrics.psnr(self.image, recon, data_range=self.peak),
-                          None, metrics.max_error(self.image, recon), None, self.fmt, recon)
-            self.cache[key] = out
-        if ssim and out.ssim is None:
-            out.ssim = metrics.ssim(self.image, out.recon, data_range=self.peak, channel_axis=self.channel_axis)
-        if size and out.bytes is None and self.fmt is not None:
-            from .pack.export import export_bytes
-
+            codes = encode(self.image, cb)
+            recon = decode(codes, cb, shape=self.image.shape if cb.mode == "block" else None)
+            evaluation = metrics.evaluate(self.image, recon, data_range=self.data_range, color=cb.mode == "color",
+                                          ssim=False)
+            out = self.cache[key] = Candidate(cb, codes, evaluation, recon)
+            self._report(cb.n_levels, evaluation)
+        if ssim and out.evaluation.ssim is None:
+            scored = metrics.evaluate(self.image, out.recon, data_range=self.data_range,
+                                      color=out.codebook.mode == "color")
+            out.evaluation = scored if out.evaluation.bytes is None else scored.with_size(
+                out.evaluation.bytes, _pixels(self.image, out.codebook), out.evaluation.fmt)
+        if size and out.evaluation.bytes is None and self.fmt is not None:
             shape = self.image.shape if out.codebook.mode == "block" else None
-            out.bytes = len(export_bytes(self.fmt, out.codes, out.codebook, coder=self.coder, image_shape=shape)[0])
+            data, _ = export_bytes(self.fmt, out.codes, out.codebook, coder=self.coder, image_shape=shape)
+            out.evaluation = out.evaluation.with_size(len(data), _pixels(self.image, out.codebook), self.fmt)
         return out
 
-
-def max_error_codebook(image, max_error: float) -> Codebook:
-    """The gray codebook with the fewest levels that keeps every pixel within ``max_error``.
-
-    Greedy interval covering of the sorted distinct values (each level covers
-    a span of ``2 * max_error``) is optimal. Integer images count
-    ``floor(max_error)`` (their errors are integers); each level is its
-    pixels' mean moved into the range that keeps all of them within the bound,
-    and rounded for integer dtypes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> cb = max_error_codebook(np.array([0, 1, 2, 10, 11, 30], np.uint8), 1)
-    >>> cb.levels, cb.n_levels
-    (array([ 1., 10., 30.]), 3)
-    >>> int(np.abs(cb.decode(cb.encode(np.array([0, 2, 11], np.uint8))).astype(int) - [0, 2, 11]).max())
-    1
-    """
-    from .histogram import histogram
-
-    check_param("max_error", max_error, Interval(float, 0, None), caller="max_error_codebook")
-    hist = histogram(image)
-    values, counts = hist.values, hist.counts
-    integer = hist.dtype.kind in "ui"
-    bound = math.floor(max_error) if integer else float(max_error)
-    starts = [0]
-    for i in range(1, values.size):  # a new group when the value is beyond the group's reach
-        if values[i] - values[starts[-1]] > 2 * bound:
-            starts.append(i)
-    starts = np.array(starts)
-    ends = np.append(starts[1:], values.size) - 1
-    low, high = values[starts], values[ends]
-    mean = np.add.reduceat(counts * values, starts) / np.add.reduceat(counts, starts)
-    levels = np.clip(mean, high - bound, low + bound)
-    if integer:
-        levels = np.clip(np.rint(levels), high - bound, low + bound)
-    edges = np.concatenate([[values[0]], (high[:-1] + low[1:]) / 2, [values[-1]]])
-    return Codebook(levels, edges, strategy="max-error", reconstruction="centroid", dtype=hist.dtype)
+    def _report(self, k, evaluation):
+        if self.progress is not None:
+            self.progress(k, evaluation)
 
 
-def quantize_to_target(
+def _pixels(image, codebook) -> int:
+    return image.size // (image.shape[-1] if codebook.mode == "color" else 1)
+
+
+def search(
     image,
     *,
     target_psnr: float | None = None,
     target_ssim: float | None = None,
     max_error: float | None = None,
     max_bytes: int | None = None,
+    mode: str = "gray",
+    strategy: str | None = None,
+    max_levels: int = 256,
     fmt: str | None = "vq",
     coder: str | None = None,
-    strategy: str | None = None,
-    mode: str = "gray",
     data_range=None,
-    max_levels: int = 256,
+    progress: bool | Callable[[int, Evaluation], None] = False,
+    caller: str = "quantize",
     **fit_options,
-) -> Outcome:
-    """Quantize ``image`` with the fewest levels that meet every given target.
+) -> Candidate:
+    """The codebook with the fewest levels that meets every given target.
 
     Parameters
     ----------
     image : ndarray
-        Gray (any shape), or 8-bit color with ``mode='color'``.
+        As the codebook takes it: gray (any shape), 8-bit color (``mode='color'``)
+        or 8-bit gray (``mode='block'``).
     target_psnr, target_ssim, max_error, max_bytes
         The targets (at least one); see the module notes.
-    fmt : str
-        Output format whose size ``max_bytes`` limits and ``bytes`` reports
-        (an :data:`vqimage.pack.export.EXPORT_FORMATS` value: 'vq', 'png', ...).
-    coder : str, optional
-        The .vq payload coder.
+    mode : {'gray', 'color', 'block'}
     strategy : str, optional
         A strategy of :func:`vqimage.fit` for ``mode`` (default: 'optimal' for
         gray, 'kmeans' for color and block), or 'auto' (try each).
-    mode : {'gray', 'color', 'block'}
-    data_range : float, optional
-        Peak for PSNR / SSIM (float images).
     max_levels : int
         The most levels tried (at most the data's distinct values).
+    fmt : str
+        Output format whose size ``max_bytes`` limits and the result reports
+        (a key of :data:`vqimage.pack.formats.FORMATS`).
+    coder : str, optional
+        The .vq payload coder.
+    data_range : float, optional
+        Peak for PSNR / SSIM (float images).
+    progress : bool or callable
+        True: a status line on a terminal when the search takes more than a
+        second. A callable is called as ``progress(n_levels, evaluation)``
+        after each count measured.
     **fit_options
         Passed to :func:`vqimage.fit`.
 
     Returns
     -------
-    Outcome
-        With ``psnr``, ``ssim``, ``max_error`` and ``bytes`` measured on the
-        output.
+    Candidate
+        With PSNR, SSIM, max error and bytes measured on the output.
 
     Raises
     ------
     TargetError
         When no level count up to ``max_levels`` meets the targets.
-
-    Examples
-    --------
-    >>> import vqimage
-    >>> from vqimage.targets import quantize_to_target
-    >>> out = quantize_to_target(vqimage.load_image("camera"), target_psnr=35, fmt="png")
-    >>> out.n_levels, round(out.psnr, 2)
-    (13, 35.06)
     """
-    caller = "quantize_to_target"
     check_param("mode", mode, Options(("gray", "color", "block")), caller=caller)
-    allowed = STRATEGIES + ("auto",) if mode == "gray" else VECTOR_STRATEGIES + ("auto",)
-    if strategy is None:
-        strategy = "optimal" if mode == "gray" else "kmeans"
+    allowed = (STRATEGIES if mode == "gray" else VECTOR_STRATEGIES) + ("auto",)
+    strategy = default_strategy(mode) if strategy is None else strategy
     check_param("strategy", strategy, Options(allowed), caller=caller)
     check_param("target_psnr", target_psnr, None, Interval(float, 0, None), caller=caller)
     check_param("target_ssim", target_ssim, None, Interval(float, -1, 1), caller=caller)
     check_param("max_error", max_error, None, Interval(float, 0, None), caller=caller)
     check_param("max_bytes", max_bytes, None, Interval(int, 1, None), caller=caller)
     check_param("max_levels", max_levels, Interval(int, 2, 65536), caller=caller)
+    check_param("fmt", fmt, None, Options(FORMATS), caller=caller)
     if target_psnr is None and target_ssim is None and max_error is None and max_bytes is None:
         raise ValueError(f"{caller} needs a target: target_psnr, target_ssim, max_error or max_bytes.")
     if max_bytes is not None and fmt is None:
         raise ValueError(f"The 'max_bytes' parameter of {caller} needs an output format (fmt=).")
+    image = check_image(image, caller=caller) if mode == "gray" else np.asarray(image)
+    if target_psnr is not None or target_ssim is not None:
+        metrics.peak(image, data_range)  # float images must say their range
     if mode == "gray":
-        image = check_image(image, caller=caller)
+        hist = None if fit_options.get("weights") is not None else histogram(image)
     else:
-        image = np.asarray(image)
+        hist = vector_histogram(image, mode=mode, block=fit_options.get("block"), weights=fit_options.get("weights"))
     strategies = [s for s in allowed if s != "auto"] if strategy == "auto" else [strategy]
     results, failures = [], []
-    for name in strategies:
-        evaluator = _Evaluator(image, name, mode, fmt, coder, data_range, fit_options)
-        try:
-            results.append(_search(evaluator, target_psnr, target_ssim, max_error, max_bytes, max_levels))
-        except TargetError as exc:
-            failures.append(exc)
+    with SlowStatus(progress is True) as status:
+        report = progress if callable(progress) else lambda k, e: status(
+            f"searching the fewest levels: tried {k}" + ("" if e.psnr is None else f", PSNR {e.psnr:.2f} dB"))
+        for name in strategies:
+            evaluator = _Evaluator(image, hist, name, mode, fmt, coder, data_range, fit_options, report)
+            try:
+                results.append(_search(evaluator, target_psnr, target_ssim, max_error, max_bytes, max_levels))
+            except TargetError as exc:
+                failures.append(exc)
     if not results:
-        closest = max((f.closest for f in failures if f.closest is not None), key=lambda o: o.psnr, default=None)
+        closest = min((f.closest for f in failures if f.closest is not None),
+                      key=lambda c: c.evaluation.mse, default=None)
         raise TargetError(str(failures[0]) if len(failures) == 1 else
                           f"No strategy meets the target ({'; '.join(map(str, failures))}).", closest)
-    quality = target_psnr is not None or target_ssim is not None or max_error is not None
-    if quality:
-        best = min(results, key=lambda o: (o.n_levels, -o.psnr))
+    if target_psnr is not None or target_ssim is not None or max_error is not None:
+        return min(results, key=lambda c: (c.n_levels, c.evaluation.mse))
+    return min(results, key=lambda c: (c.evaluation.mse, c.n_levels))
+
+
+def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_levels) -> Candidate:
+    if ev.hist is None:
+        distinct = histogram(ev.image).n_values
+    elif ev.mode == "gray":
+        distinct = ev.hist.n_values
     else:
-        best = max(results, key=lambda o: (o.psnr, -o.n_levels))
-    return best
-
-
-def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_levels) -> Outcome:
-    distinct = ev.hist.n_values if ev.hist is not None else _distinct(ev.image, ev.mode)
+        distinct = ev.hist.n_vectors + (ev.hist.transparent > 0)
     top = max(2, min(max_levels, distinct))
-    quality = target_psnr is not None or target_ssim is not None or max_error is not None
+    if target_psnr is None and target_ssim is None and max_error is None:
+        return _largest_that_fits(ev, max_bytes, top)
 
     def meets(k: int) -> bool:
-        psnr, error = ev.quick(k)
-        if target_psnr is not None and not psnr >= target_psnr:
+        quick = ev.quick(k)
+        if target_psnr is not None and not (quick.psnr is not None and quick.psnr >= target_psnr):
             return False
-        if max_error is not None and not error <= max_error:
+        if max_error is not None and not quick.max_error <= max_error:
             return False
-        return target_ssim is None or ev.outcome(k, ssim=True).ssim >= target_ssim
+        return target_ssim is None or ev.candidate(k, ssim=True).evaluation.ssim >= target_ssim
 
-    if not quality:
-        return _largest_that_fits(ev, max_bytes, top)
-    if (max_error is not None and target_psnr is None and target_ssim is None and ev.mode == "gray"
-            and ev.strategy == "optimal"):
-        given = max_error_codebook(ev.image, max_error)
+    given = None
+    if max_error is not None and target_psnr is None and target_ssim is None and ev.exact_gray \
+            and ev.strategy == "optimal":
+        given = max_error_codebook(ev.hist, max_error)
         if given.n_levels > max_levels:
             raise TargetError(
-                f"max_error={max_error:g} needs {given.n_levels} levels, more than max_levels={max_levels}.")
-        chosen = ev.outcome(given.n_levels, codebook=given)
+                f"max_error={max_error:g} needs {given.n_levels} levels, more than the {max_levels} allowed.")
+        chosen = ev.candidate(given.n_levels, codebook=given)
     else:
-        given = None
-        first = _first_that_meets(meets, top)
-        chosen = None if first is None else ev.outcome(first)
-        if chosen is None:
-            closest = ev.outcome(top)
+        if not meets(top):  # fail fast: one quantization at the most levels allowed
+            closest = ev.candidate(top)
+            psnr = closest.evaluation.psnr
             raise TargetError(
                 f"{_describe(target_psnr, target_ssim, max_error)} is out of reach with {ev.strategy!r}: "
-                f"{top} levels give PSNR {closest.psnr:.2f} dB, max error {closest.max_error:g}.", closest)
-    ev.outcome(chosen.n_levels, ssim=True, size=True, codebook=given)
-    if max_bytes is not None and chosen.bytes > max_bytes:
+                f"{top} levels give " + (f"PSNR {psnr:.2f} dB, " if psnr is not None else "")
+                + f"max error {closest.evaluation.max_error:g}.", closest)
+        linear = ev.exact_gray and top - 1 <= _LINEAR_LIMIT
+        chosen = ev.candidate(_first_that_meets(meets, top, linear))
+    chosen = ev.candidate(chosen.n_levels, ssim=True, size=True, codebook=given)
+    if max_bytes is not None and chosen.evaluation.bytes > max_bytes:
         raise TargetError(
             f"{_describe(target_psnr, target_ssim, max_error)} needs {chosen.n_levels} levels, whose {ev.fmt} "
-            f"takes {chosen.bytes:,} bytes, above max_bytes={max_bytes:,}.", chosen)
+            f"takes {chosen.evaluation.bytes:,} bytes, above max_bytes={max_bytes:,}.", chosen)
     return chosen
 
 
-def _first_that_meets(meets, top):
-    """The first level count in 2..top for which ``meets(k)``; None if there is none."""
-    if top - 1 <= _LINEAR_LIMIT:
-        return next((k for k in range(2, top + 1) if meets(k)), None)
+def _first_that_meets(meets, top, linear):
+    """The first level count in 2..top for which ``meets(k)``, knowing ``meets(top)``."""
+    if linear:
+        return next(k for k in range(2, top + 1) if meets(k))
     lo, hi = 2, top  # bisection: quality assumed to grow with the levels
-    if not meets(hi):
-        return None
     while lo < hi:
         mid = (lo + hi) // 2
         if meets(mid):
@@ -336,12 +314,12 @@ def _first_that_meets(meets, top):
 
 def _largest_that_fits(ev, max_bytes, top):
     def fits(k):
-        return ev.outcome(k, size=True).bytes <= max_bytes
+        return ev.candidate(k, size=True).evaluation.bytes <= max_bytes
 
     if not fits(2):
-        smallest = ev.outcome(2, size=True)
-        raise TargetError(f"max_bytes={max_bytes:,} is out of reach: 2 levels already take {smallest.bytes:,} "
-                          f"bytes as {ev.fmt}.", smallest)
+        smallest = ev.candidate(2, size=True)
+        raise TargetError(f"max_bytes={max_bytes:,} is out of reach: 2 levels already take "
+                          f"{smallest.evaluation.bytes:,} bytes as {ev.fmt}.", smallest)
     lo, hi = 2, top  # the largest count that fits, sizes assumed to grow with the levels
     if fits(hi):
         lo = hi
@@ -354,17 +332,7 @@ def _largest_that_fits(ev, max_bytes, top):
     for k in range(lo + 1, min(top, lo + _SIZE_LOOKAHEAD) + 1):  # sizes may dip a little
         if fits(k):
             lo = k
-    return ev.outcome(lo, ssim=True, size=True)
-
-
-def _distinct(image, mode) -> int:
-    if mode == "gray":
-        from .histogram import histogram
-
-        return histogram(image).n_values
-    from .codebook.vector import vector_histogram
-
-    return vector_histogram(image, mode=mode).n_vectors + 1
+    return ev.candidate(lo, ssim=True, size=True)
 
 
 def _describe(target_psnr, target_ssim, max_error) -> str:
@@ -376,72 +344,3 @@ def _describe(target_psnr, target_ssim, max_error) -> str:
     if max_error is not None:
         parts.append(f"max error <= {max_error:g}")
     return "The target (" + ", ".join(parts) + ")"
-
-
-#: The columns of :func:`sweep`'s records.
-SWEEP_FIELDS = ("n_levels", "strategy", "mse", "psnr", "ssim", "max_error", "packed_bpp", "vq_bpp",
-                "png_bytes", "webp_bytes", "jxl_bytes")
-
-
-def sweep(image, levels=range(2, 257), strategies=("optimal",), *, ssim: bool = True,
-          formats=("vq", "png", "webp", "jxl"), data_range=None, progress=None) -> list[dict]:
-    """Rate-distortion table: every strategy at every level count.
-
-    Parameters
-    ----------
-    image : ndarray
-        A gray image.
-    levels : iterable of int
-    strategies : iterable of str
-    ssim : bool
-        Compute SSIM (about 20 ms a row on a 512x512 image).
-    formats : iterable of {'vq', 'png', 'webp', 'jxl'}
-        Which sizes to measure: the .vq container (context coder, bits per
-        pixel), and the palette PNG, WebP lossless and JPEG XL lossless of the
-        same reconstruction (bytes). Left out: NaN.
-    data_range : float, optional
-        Peak for PSNR / SSIM.
-    progress : callable, optional
-        Called with each finished record.
-
-    Returns
-    -------
-    list of dict
-        One record per (strategy, level count) with the keys of
-        :data:`SWEEP_FIELDS`; ``packed_bpp`` is ``ceil(log2 n_levels)``.
-
-    Examples
-    --------
-    >>> import vqimage
-    >>> from vqimage.targets import sweep
-    >>> rows = sweep(vqimage.load_image("camera"), levels=[2, 8], ssim=False, formats=())
-    >>> [(r["n_levels"], round(r["psnr"], 2)) for r in rows]
-    [(2, 19.24), (8, 30.98)]
-    """
-    from .pack.export import export_bytes
-
-    image = check_image(image, caller="sweep")
-    formats = tuple(formats)
-    for f in formats:
-        check_param("formats", f, Options(("vq", "png", "webp", "jxl")), caller="sweep")
-    pixels = image.size
-    records = []
-    for strategy in strategies:
-        ev = _Evaluator(image, strategy, "gray", None, None, data_range, {})
-        for k in levels:
-            out = ev.outcome(int(k), ssim=ssim)
-            row = dict.fromkeys(SWEEP_FIELDS, float("nan"))
-            row.update(n_levels=out.n_levels, strategy=strategy, mse=metrics.mse(image, out.recon), psnr=out.psnr,
-                       max_error=out.max_error, packed_bpp=float(max(1, (out.n_levels - 1).bit_length())))
-            if ssim:
-                row["ssim"] = out.ssim
-            for f in formats:
-                data, _ = export_bytes(f, out.codes, out.codebook)
-                if f == "vq":
-                    row["vq_bpp"] = 8 * len(data) / pixels
-                else:
-                    row[f"{f}_bytes"] = len(data)
-            records.append(row)
-            if progress is not None:
-                progress(row)
-    return records

@@ -6,6 +6,9 @@ are written most significant bit first, one after another with no padding
 between them; only the last byte is padded with zero bits. The output is raw
 (no header): the shape and the number of levels travel beside it, as in the
 ``.vq`` container.
+
+:func:`pack_rows` packs 1, 2, 4 or 8 bits per code with every row starting
+on a byte, the layout of PNG scanlines and e-paper frame buffers.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import numpy as np
 from .._validation import Interval, VQError, check_param
 from ..codebook import code_dtype
 
-__all__ = ["pack", "unpack", "packed_size", "bits_per_code"]
+__all__ = ["pack", "unpack", "packed_size", "bits_per_code", "pack_rows", "unpack_rows"]
+
 
 def bits_per_code(n_levels: int) -> int:
     """``ceil(log2(n_levels))``: 0 for a single level, 3 for 8, 16 for 65,536."""
@@ -69,7 +73,7 @@ def pack(codes, n_levels: int) -> bytes:
         return flat.astype(np.uint8).tobytes()
     if bits == 16:
         return flat.astype(">u2").tobytes()
-    from .._kernels import pack_bits
+    from ._bits_kernels import pack_bits
 
     return pack_bits(flat.astype(code_dtype(n_levels), copy=False), bits, packed_size(flat.size, n_levels)).tobytes()
 
@@ -105,7 +109,7 @@ def unpack(data, n_levels: int, shape) -> np.ndarray:
     elif bits == 16:
         codes = buffer.view(">u2").astype(np.uint16)
     else:
-        from .._kernels import unpack_bits
+        from ._bits_kernels import unpack_bits
 
         codes, padding = unpack_bits(buffer, bits, size, out_dtype)
         if padding:
@@ -113,3 +117,36 @@ def unpack(data, n_levels: int, shape) -> np.ndarray:
     if codes.size and int(codes.max()) >= n_levels:
         raise VQError(f"Packed data holds code {int(codes.max())} >= n_levels={n_levels}.")
     return codes.reshape(shape)
+
+
+def pack_rows(codes: np.ndarray, bits: int) -> np.ndarray:
+    """(H, ceil(W * bits / 8)) uint8 of 2-D uint8 codes: MSB first, each row padded to a byte with zeros.
+
+    ``bits`` is 1, 2, 4 or 8 and every code must be < ``2 ** bits`` (the
+    caller checks).
+
+    Examples
+    --------
+    >>> pack_rows(np.array([[1, 0, 1], [0, 1, 1]], np.uint8), 1)
+    array([[160],
+           [ 96]], dtype=uint8)
+    """
+    if bits == 8:
+        return codes
+    per_byte = 8 // bits
+    height, width = codes.shape
+    row_bytes = -(-width // per_byte)
+    padded = np.zeros((height, row_bytes * per_byte), np.uint8)
+    padded[:, :width] = codes
+    shifts = (bits * np.arange(per_byte - 1, -1, -1)).astype(np.uint8)
+    return np.bitwise_or.reduce(padded.reshape(height, row_bytes, per_byte) << shifts, axis=-1)
+
+
+def unpack_rows(rows: np.ndarray, width: int, bits: int) -> np.ndarray:
+    """Inverse of :func:`pack_rows`: (H, width) uint8 codes; the padding bits are ignored."""
+    if bits == 8:
+        return rows[:, :width].copy()
+    per_byte = 8 // bits
+    shifts = (bits * np.arange(per_byte - 1, -1, -1)).astype(np.uint8)
+    fields = (rows[:, :, None] >> shifts) & np.uint8((1 << bits) - 1)
+    return np.ascontiguousarray(fields.reshape(rows.shape[0], -1)[:, :width])

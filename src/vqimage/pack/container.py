@@ -19,9 +19,10 @@ import zlib
 
 import numpy as np
 
-from .._validation import Interval, Options, VQError, check_param
+from .._validation import Interval, VQError, check_param
 from ..codebook import Codebook, code_dtype
-from .bits import pack, packed_size, unpack
+from .bits import packed_size
+from .coders import CODERS, DEFAULT_CODER, get_codec
 
 __all__ = [
     "MAGIC",
@@ -31,6 +32,7 @@ __all__ = [
     "write_vq",
     "read_vq",
     "read_info",
+    "describe_info",
 ]
 
 MAGIC = b"\x89VQI\r\n\x1a\n"
@@ -51,19 +53,6 @@ DEFAULT_MAX_PIXELS = 1 << 32
 _CONTEXT_PIXELS_PER_BYTE = 1 << 16
 _CONTEXT_SLACK = 64
 
-
-#: Payload coders, the default first: "context" (pack/entropy.py) and "packed" (pack/bits.py).
-CODERS = ("context", "packed")
-DEFAULT_CODER = CODERS[0]
-
-
-def _codec(coder: str):
-    """``(encode(codes2d, k) -> bytes, decode(data, k, shape2d) -> codes)`` of a payload coder."""
-    if coder == "packed":
-        return pack, unpack
-    from . import entropy
-
-    return entropy.encode_codes, entropy.decode_codes
 
 
 def _as_2d(shape) -> tuple[int, int]:
@@ -105,7 +94,6 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
     Block codebooks need ``image_shape``, the (height, width) the tiles are
     cropped to when decoding.
     """
-    check_param("coder", coder, Options(CODERS), caller="compress")
     codes = np.ascontiguousarray(codes)
     if codes.size == 0 or codes.ndim == 0 or codes.ndim > _MAX_NDIM:
         raise ValueError(f"A .vq file holds a non-empty array of 1 to {_MAX_NDIM} dimensions; got shape {codes.shape}.")
@@ -119,8 +107,9 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
         extra["image_shape"] = [int(s) for s in image_shape]
     elif image_shape is not None:
         raise ValueError("image_shape= is for block codebooks only.")
-    encode, _ = _codec(coder)
-    payload = encode(codes.reshape(_as_2d(codes.shape)).astype(code_dtype(codebook.n_levels), copy=False), codebook.n_levels)
+    raster = _as_2d(codes.shape)
+    codec = get_codec(coder, codebook.n_levels, raster)
+    payload = codec.encode(codes.reshape(raster).astype(code_dtype(codebook.n_levels), copy=False))
     header = zlib.compress(
         json.dumps(
             {
@@ -237,8 +226,8 @@ def read_vq(data, *, max_pixels: int = DEFAULT_MAX_PIXELS, with_shape: bool = Fa
     check_param("max_pixels", max_pixels, Interval(int, 1, None), caller="decompress")
     header, codebook, payload = _parse(data, max_pixels)
     shape = tuple(header["shape"])
-    _, decode = _codec(header["coder"])
-    codes = decode(bytes(payload), codebook.n_levels, _as_2d(shape)).reshape(shape)
+    codec = get_codec(header["coder"], codebook.n_levels, _as_2d(shape), caller="decompress")
+    codes = codec.decode(bytes(payload)).reshape(shape)
     if with_shape:
         return codes, codebook, image_shape_of(header, codebook)
     return codes, codebook
@@ -268,3 +257,12 @@ def read_info(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict:
         ratio=original / size,
     )
 
+
+def describe_info(info: dict, name: str) -> str:
+    """Two lines on a ``.vq`` file, from :func:`read_info`'s dict (``vqimage info``)."""
+    noun = {"gray": "levels", "color": "colors", "block": "blocks"}[info["mode"]]
+    tiles = f" in {'x'.join(map(str, info['shape']))} tiles" if info["mode"] == "block" else ""
+    return (f"{name}: {'x'.join(map(str, info['image_shape']))} {info['dtype']}, {info['n_levels']} {noun}{tiles} "
+            f"({info['strategy']}, {info['reconstruction']}), coder {info['coder']}\n"
+            f"  {info['bytes']:,} bytes ({info['payload_bytes']:,} payload), {info['bits_per_pixel']:.4f} bits/pixel, "
+            f"{info['ratio']:.2f}x smaller than the {info['original_bytes']:,}-byte original")

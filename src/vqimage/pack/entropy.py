@@ -283,7 +283,7 @@ def encode_codes(codes: np.ndarray, n_levels: int) -> bytes:
     return buffer[:size].tobytes()
 
 
-def decode_codes(data, n_levels: int, shape: tuple[int, int]) -> np.ndarray:
+def decode_codes(data, n_levels: int, shape: tuple[int, int], *, out: np.ndarray | None = None) -> np.ndarray:
     """Inverse of :func:`encode_codes`.
 
     Parameters
@@ -295,6 +295,9 @@ def decode_codes(data, n_levels: int, shape: tuple[int, int]) -> np.ndarray:
         ``(rows, cols)``, validated by the caller: the output is allocated
         from it (the coder's working memory is ``O(cols)`` plus 2.4 MiB of
         tables at most).
+    out : ndarray, optional
+        Where to decode: C-contiguous, of shape ``shape`` and the codes' dtype
+        (uint8 up to 256 levels, uint16 above).
 
     Returns
     -------
@@ -323,7 +326,14 @@ def decode_codes(data, n_levels: int, shape: tuple[int, int]) -> np.ndarray:
         raise TypeError(
             f"The 'data' parameter of decode_codes must be bytes-like. Got {type(data).__name__}."
         ) from None
-    codes = np.zeros((rows, cols), code_dtype(n_levels))
+    if out is None:
+        codes = np.zeros((rows, cols), code_dtype(n_levels))
+    elif out.shape != (rows, cols) or out.dtype != code_dtype(n_levels) or not out.flags.c_contiguous:
+        raise ValueError(f"The 'out' parameter of decode_codes must be a C-contiguous {code_dtype(n_levels)} array "
+                         f"of shape {(rows, cols)}. Got {out.dtype} of shape {out.shape}.")
+    else:
+        codes = out
+        codes[...] = 0
     if n_levels == 1 or codes.size == 0:
         if payload.size:
             raise VQError(f"Context-coded payload has {payload.size} bytes where none are expected.")

@@ -10,6 +10,7 @@ import io
 
 import numpy as np
 
+from .._optional import require
 from ..io import write_atomic
 
 __all__ = ["rendering_and_histogram", "histogram_with_levels", "comparison", "save"]
@@ -23,6 +24,7 @@ def _bins(values: np.ndarray):
 
 
 def _figure(**kwargs):
+    require("matplotlib", "Figures and the HTML report")
     from matplotlib.figure import Figure
 
     return Figure(**kwargs)

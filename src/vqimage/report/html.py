@@ -19,8 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
-from ..codebook import STRATEGIES, FitWarning, fit
+from .._validation import FitWarning
+from ..compare import sweep
 from ..io import to_gray, write_atomic
+from ..pipeline import quantize
+from ..solvers import STRATEGIES
 from .figures import _bins, _figure
 
 __all__ = ["report_html", "write_report", "SWEEP_LEVELS"]
@@ -44,9 +47,7 @@ def _fits(image, n_levels):
     for strategy in STRATEGIES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitWarning)
-            codebook = fit(image, n_levels, strategy=strategy)
-        recon = codebook.decode(codebook.encode(image))
-        results.append((strategy, codebook, recon))
+            results.append(quantize(image, n_levels, mode="gray", strategy=strategy))
     return results
 
 
@@ -56,9 +57,9 @@ def _side_by_side(image, results, name, n_levels):
     axes = fig.subplots(ncols=n)
     axes[0].imshow(image, cmap="gray", vmin=image.min(), vmax=image.max())
     axes[0].set_title(f"original\n{np.unique(image).size} gray values", fontsize=10)
-    for ax, (strategy, codebook, recon) in zip(axes[1:], results):
-        ax.imshow(recon, cmap="gray", vmin=image.min(), vmax=image.max())
-        ax.set_title(f"{strategy}: {codebook.n_levels} levels\nPSNR {metrics.psnr(image, recon):.2f} dB", fontsize=10)
+    for ax, result in zip(axes[1:], results):
+        ax.imshow(result.reconstruction, cmap="gray", vmin=image.min(), vmax=image.max())
+        ax.set_title(f"{result.strategy}: {result.n_levels} levels\nPSNR {result.metrics.psnr:.2f} dB", fontsize=10)
     for ax in axes:
         ax.axis("off")
     fig.suptitle(f"{name}: the original and each strategy at {n_levels} levels")
@@ -69,7 +70,8 @@ def _histograms(image, results, n_levels):
     fig = _figure(figsize=(12, 2.4 * len(results)), layout="constrained")
     axes = fig.subplots(nrows=len(results), sharex=True)
     values = image.ravel()
-    for ax, (strategy, codebook, _) in zip(axes, results):
+    for ax, result in zip(axes, results):
+        strategy, codebook = result.strategy, result.codebook
         ax.hist(values, bins=_bins(values), color="tab:gray")
         for i, level in enumerate(codebook.levels):
             ax.axvline(level, color=_COLORS[strategy], linewidth=1.2, label="levels" if i == 0 else None)
@@ -86,9 +88,9 @@ def _error_maps(image, results):
     n = len(results)
     fig = _figure(figsize=(3.6 * n, 3.6), layout="constrained")
     axes = fig.subplots(ncols=n)
-    errors = [np.abs(recon.astype(np.float64) - image) for _, _, recon in results]
+    errors = [np.abs(result.reconstruction.astype(np.float64) - image) for result in results]
     top = max(float(e.max()) for e in errors) or 1.0
-    for ax, (strategy, _, _), error in zip(axes, results, errors):
+    for ax, strategy, error in zip(axes, (result.strategy for result in results), errors):
         shown = ax.imshow(error, cmap="magma", vmin=0, vmax=top)
         ax.set_title(f"{strategy}: max {error.max():g}, mean {error.mean():.2f}", fontsize=10)
         ax.axis("off")
@@ -120,8 +122,8 @@ def _rd_figure(records, lossy):
     axes = fig.subplots(ncols=2)
     for ax, key, label in ((axes[0], "psnr", "PSNR (dB)"), (axes[1], "ssim", "SSIM")):
         for strategy in STRATEGIES:
-            rows = [r for r in records if r["strategy"] == strategy]
-            ax.plot([r["vq_bpp"] for r in rows], [r[key] for r in rows], "o-", color=_COLORS[strategy],
+            rows = [r for r in records if r.strategy == strategy]
+            ax.plot([r.bits_per_pixel("vq") for r in rows], [getattr(r, key) for r in rows], "o-", color=_COLORS[strategy],
                     label=f"vqimage {strategy} (.vq)", markersize=4)
         for codec, style in (("JPEG", "s--"), ("WebP", "^--")):
             rows = [r for r in lossy if r[0] == codec]
@@ -138,7 +140,7 @@ def _rd_figure(records, lossy):
 
 def _verdict(records, lossy) -> str:
     """Where JPEG / WebP reach a higher PSNR than the best vqimage curve at the same bits per pixel."""
-    best = sorted((r["vq_bpp"], r["psnr"]) for r in records)
+    best = sorted((r.bits_per_pixel("vq"), r.psnr) for r in records)
     xs = np.array([b for b, _ in best])
     ys = np.maximum.accumulate(np.array([p for _, p in best]))  # the best PSNR up to each size
     parts = []
@@ -158,8 +160,6 @@ def _verdict(records, lossy) -> str:
 
 def report_html(image, name: str, *, n_levels: int = 8, levels=SWEEP_LEVELS, progress=None) -> str:
     """The report's HTML text (see the module notes)."""
-    from ..targets import sweep
-
     image = to_gray(np.asarray(image))
     if image.dtype not in (np.uint8, np.uint16) or image.ndim != 2:
         raise ValueError(f"The report takes an 8- or 16-bit image; {name} is {image.dtype} of shape {image.shape}.")
@@ -175,10 +175,9 @@ def report_html(image, name: str, *, n_levels: int = 8, levels=SWEEP_LEVELS, pro
         ("Rate and distortion", _rd_figure(records, lossy)),
     ]
     rows = "\n".join(
-        f"<tr><td>{html.escape(s)}</td><td>{cb.n_levels}</td><td>{metrics.mse(image, r):.2f}</td>"
-        f"<td>{metrics.psnr(image, r):.2f}</td><td>{metrics.ssim(image, r):.4f}</td>"
-        f"<td>{metrics.max_error(image, r):g}</td></tr>"
-        for s, cb, r in results
+        f"<tr><td>{html.escape(r.strategy)}</td><td>{r.n_levels}</td><td>{r.metrics.mse:.2f}</td>"
+        f"<td>{r.metrics.psnr:.2f}</td><td>{r.metrics.ssim:.4f}</td><td>{r.metrics.max_error:g}</td></tr>"
+        for r in results
     )
     body = "\n".join(f"<h2>{html.escape(title)}</h2>\n<img alt=\"{html.escape(title)}\" src=\"{_png(fig)}\">"
                      for title, fig in figures)
@@ -204,8 +203,10 @@ PSNR and SSIM. Every strategy at {n_levels} levels:</p>
 def write_report(image, name: str, outdir, *, n_levels: int = 8, force: bool = False, progress=None) -> Path:
     """Write ``outdir/NAME-report.html`` atomically; return its path."""
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / f"{Path(name).stem}-report.html"
+    if path.exists() and not force:  # before the work, not after it
+        raise FileExistsError(f"{path} exists; use --force (force=True) to overwrite it.")
+    outdir.mkdir(parents=True, exist_ok=True)
     text = report_html(image, name, n_levels=n_levels, progress=progress)
     write_atomic(path, text.encode("utf-8"), force=force)
     return path

@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
-from ..codebook import FitWarning, fit
+from .._optional import require
+from .._validation import FitWarning
 from ..compare import compare
 from ..io import FaceUnavailable, load_image
+from ..mapping import decode
 from ..pack import pack
+from ..pipeline import quantize
 from . import figures
 
 __all__ = ["run_demo"]
@@ -35,6 +38,7 @@ def _load(source, echo):
 
 
 def _sklearn(image, strategy, n_levels):
+    require("sklearn", "The demo's scikit-learn part")
     from sklearn.preprocessing import KBinsDiscretizer
 
     encoder = KBinsDiscretizer(
@@ -108,10 +112,9 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
         echo(f"  {row.strategy:15s} {row.mse:8.2f} {row.psnr:8.2f} {row.ssim:6.3f} {row.seconds:12.5f}")
     echo("  (vqimage rows decode to uint8, what a saved file holds; sklearn-kmeans is its float64 inverse_transform)")
 
-    codebook = fit(image, n_levels)
-    codes = codebook.encode(image)
-    recon = codebook.decode(codes)
-    exact = codebook.decode(codes, dtype=np.float64)
+    result = quantize(image, n_levels, mode="gray")
+    codebook, codes, recon = result.codebook, result.codes, result.reconstruction
+    exact = decode(codes, codebook, dtype=np.float64)
     first = [int(np.ceil(t)) if image.dtype.kind in "ui" else t for t in codebook.thresholds]
     echo("")
     echo(f"  optimal levels (centroids): {np.array2string(codebook.levels, precision=2, max_line_width=200)}")
@@ -139,8 +142,8 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
                 panel = kmeans_centers[kmeans_codes.astype(np.intp)], kmeans_centers
                 results.append(("KBinsDiscretizer kmeans (seed)", *panel, subtitle))
                 continue
-            cb = fit(image, n_levels, strategy=row.strategy)
-            results.append((f"vqimage {row.strategy}", cb.decode(cb.encode(image)), cb.levels, subtitle))
+            other = quantize(image, n_levels, mode="gray", strategy=row.strategy)
+            results.append((f"vqimage {row.strategy}", other.reconstruction, other.codebook.levels, subtitle))
     save(
         figures.rendering_and_histogram(recon, title=f"{name} with the optimal {n_levels} gray levels (vqimage)"),
         "06_optimal.png",

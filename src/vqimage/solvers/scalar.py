@@ -40,26 +40,26 @@ Empty bins (possible with 'uniform' only) decode to their midpoint.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
-from .._validation import Interval, Options, check_param, check_range
+from .._validation import FitWarning, Interval, Options, check_param, check_range
+from ..codebook import Codebook
 from ..histogram import Histogram, _histogram
-from ._codebook import RECONSTRUCTIONS, STRATEGIES, Codebook
 
-__all__ = ["fit", "from_edges", "FitWarning"]
+__all__ = ["STRATEGIES", "RECONSTRUCTIONS", "QUANTILE_METHODS", "fit_scalar", "from_edges", "max_error_codebook"]
 
+#: In the order tables and figures show them: simplest first.
+STRATEGIES = ("uniform", "quantile", "kmeans", "optimal")
+RECONSTRUCTIONS = ("centroid", "midpoint", "median")
 QUANTILE_METHODS = ("averaged_inverted_cdf", "inverted_cdf")
 # The optimal DP keeps a (k + 1) x (n + 1) int32 argmin table.
 _DP_MEMORY_LIMIT = 2 << 30
 
 
-class FitWarning(UserWarning):
-    """The codebook has fewer levels than asked, or kmeans stopped early."""
-
-
-def fit(
+def fit_scalar(
     image,
     n_levels: int,
     *,
@@ -167,7 +167,7 @@ def from_edges(image, edges, *, reconstruction: str = "centroid", weights=None) 
     Examples
     --------
     >>> import numpy as np
-    >>> from vqimage.codebook import from_edges
+    >>> from vqimage.solvers import from_edges
     >>> from_edges(np.array([1, 2, 3, 9]), [0, 5, 10]).levels
     array([2., 9.])
     """
@@ -291,3 +291,48 @@ def _build(hist, thresholds, low, high, strategy, reconstruction, *, drop_empty=
         levels = midpoints
     levels = np.where(occupied, levels, midpoints)
     return Codebook(levels, edges, strategy=strategy, reconstruction=reconstruction, dtype=hist.dtype)
+
+
+def max_error_codebook(image, max_error: float) -> Codebook:
+    """The gray codebook with the fewest levels that keeps every pixel within ``max_error``.
+
+    ``image`` is an image or an exact (unbinned) :class:`~vqimage.Histogram`.
+
+    Greedy interval covering of the sorted distinct values (each level covers
+    a span of ``2 * max_error``) is optimal. Integer images count
+    ``floor(max_error)`` (their errors are integers); each level is its
+    pixels' mean moved into the range that keeps all of them within the bound,
+    and rounded for integer dtypes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cb = max_error_codebook(np.array([0, 1, 2, 10, 11, 30], np.uint8), 1)
+    >>> cb.levels, cb.n_levels
+    (array([ 1., 10., 30.]), 3)
+    >>> import vqimage
+    >>> pixels = np.array([0, 2, 11], np.uint8)
+    >>> int(np.abs(vqimage.decode(vqimage.encode(pixels, cb), cb).astype(int) - pixels).max())
+    1
+    """
+    caller = "max_error_codebook"
+    check_param("max_error", max_error, Interval(float, 0, None), caller=caller)
+    hist = _as_histogram(image, weights=None, bins=None, data_range=None, caller=caller)
+    if hist.bins is not None:
+        raise ValueError(f"The 'image' parameter of {caller} must be an image or an exact histogram, not a binned one.")
+    values, counts = hist.values, hist.counts
+    integer = hist.dtype.kind in "ui"
+    bound = math.floor(max_error) if integer else float(max_error)
+    starts = [0]
+    for i in range(1, values.size):  # a new group when the value is beyond the group's reach
+        if values[i] - values[starts[-1]] > 2 * bound:
+            starts.append(i)
+    starts = np.array(starts)
+    ends = np.append(starts[1:], values.size) - 1
+    low, high = values[starts], values[ends]
+    mean = np.add.reduceat(counts * values, starts) / np.add.reduceat(counts, starts)
+    levels = np.clip(mean, high - bound, low + bound)
+    if integer:
+        levels = np.clip(np.rint(levels), high - bound, low + bound)
+    edges = np.concatenate([[values[0]], (high[:-1] + low[1:]) / 2, [values[-1]]])
+    return Codebook(levels, edges, strategy="max-error", reconstruction="centroid", dtype=hist.dtype)

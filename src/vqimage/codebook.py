@@ -1,4 +1,11 @@
-"""The Codebook: the one object every stage shares."""
+"""The Codebook: the one object every stage shares.
+
+A value object: the levels (or codewords), the decision edges of gray
+codebooks, the source dtype and how it was made. It imports no stage; the
+stages take it as an argument: :func:`vqimage.fit` makes one,
+:func:`vqimage.encode` / :func:`vqimage.decode` map with it, and the ``.vq``
+container stores its :meth:`Codebook.to_config`.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,11 @@ import json
 
 import numpy as np
 
-from .._validation import VQError
+from ._validation import VQError
+from ._vectors import MODES
 
-__all__ = ["Codebook", "code_dtype"]
+__all__ = ["MODES", "Codebook", "code_dtype"]
 
-#: In the order tables and figures show them: simplest first.
-STRATEGIES = ("uniform", "quantile", "kmeans", "optimal")
-RECONSTRUCTIONS = ("centroid", "midpoint", "median")
-#: What a codeword is: one gray value, one color (RGB / RGBA), or a block of gray pixels.
-MODES = ("gray", "color", "block")
 _CONFIG_VERSION = 1
 # Vector codewords: colors (3 or 4 components) and blocks of up to 4 x 4 pixels.
 _MAX_COMPONENTS = 16
@@ -41,7 +44,8 @@ class Codebook:
     distance, ties to the lowest code); they have no edges.
 
     Make one with :func:`vqimage.fit` or :func:`vqimage.palette_codebook`;
-    rebuild one from :meth:`to_config`.
+    rebuild one from :meth:`to_config`. Map images with it through
+    :func:`vqimage.encode` and :func:`vqimage.decode`.
 
     Parameters
     ----------
@@ -57,7 +61,7 @@ class Codebook:
         'midpoint' or 'median'; vector codebooks: 'centroid', or 'palette'
         for user-given colors).
     dtype : numpy dtype
-        The dtype of the data the codebook was fitted on; :meth:`decode`
+        The dtype of the data the codebook was fitted on; :func:`vqimage.decode`
         returns it by default.
     mode : {'gray', 'color', 'block'}, optional
         Default: 'gray' for 1-D levels, 'color' for 2-D levels.
@@ -71,10 +75,11 @@ class Codebook:
     >>> cb = vqimage.fit(image, 2)
     >>> cb.levels, cb.edges
     (array([ 10., 210.]), array([  0., 110., 220.]))
-    >>> cb.encode(image)
+    >>> codes = vqimage.encode(image, cb)
+    >>> codes
     array([[0, 0, 0],
            [1, 1, 1]], dtype=uint8)
-    >>> cb.decode(cb.encode(image))
+    >>> vqimage.decode(codes, cb)
     array([[ 10,  10,  10],
            [210, 210, 210]], dtype=uint8)
     """
@@ -158,24 +163,6 @@ class Codebook:
         if self.edges is None:
             raise AttributeError(f"A {self.mode} codebook has no thresholds (codes go to the nearest codeword).")
         return self.edges[1:-1]
-
-    def encode(self, image) -> np.ndarray:
-        """Codes of an image: smallest unsigned dtype, same shape.
-
-        See :func:`vqimage.mapping.encode`.
-        """
-        from ..mapping import encode
-
-        return encode(image, self)
-
-    def decode(self, codes, *, dtype=None, shape=None) -> np.ndarray:
-        """Reconstruction from codes, in ``dtype`` (default: the fitted dtype).
-
-        See :func:`vqimage.mapping.decode`.
-        """
-        from ..mapping import decode
-
-        return decode(codes, self, dtype=dtype, shape=shape)
 
     def derived(self, key, build):
         """``build(self)``, computed once per ``key`` and kept: the codebook never changes.

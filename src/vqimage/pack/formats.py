@@ -1,9 +1,36 @@
-"""Stage 4: codes + a fixed palette -> PNG-8, GIF, raw e-paper buffers.
+"""Stage 4: every file writer, chosen by name or extension from one registry.
 
-Every writer takes ``codes``, a 2-D array (rows, columns) of palette indices
-(uint8, or any integer dtype whose values fit), and, except :func:`epaper`,
-a palette: a uint8 array of shape (k, 3) or (k, 4) (see
-:mod:`vqimage.palettes`). A code must be < k.
+============  =============================================================
+extension     what is written
+============  =============================================================
+``.vq``       vqimage's own container (FORMAT.md): codes, codebook, CRC.
+``.png``      8-bit gray or color codebooks of at most 256 levels: a palette
+              PNG (PNG-8) whose palette is the codebook and whose pixels are
+              the codes, at the smallest bit depth (1, 2, 4 or 8 bits per
+              pixel), with exactly ``n_levels`` palette entries and a tRNS
+              chunk when some entry is transparent (:func:`png8`). 16-bit
+              data: a 16-bit gray PNG of the reconstruction. Blocks: an 8-bit
+              gray PNG of the reconstruction.
+``.gif``      the same palette image as a GIF (:func:`gif`: palette padded
+              to a power of two; one fully transparent entry at most).
+``.raw``      an e-paper frame buffer: the codes, 1, 2, 4 or 8 bits each
+              (the fewest that hold them), first pixel in the most
+              significant bits, rows starting on a byte (:func:`epaper`).
+``.webp``     the reconstruction, WebP lossless (method 6; 8-bit only).
+``.jxl``      the reconstruction, JPEG XL lossless (effort 7; 8 or 16 bits).
+``.tif``      the reconstruction (any dtype), zlib-compressed TIFF.
+``.tiff``
+``.npy``      the codes (uint8 / uint16) as a NumPy file.
+============  =============================================================
+
+Reading any of them back with :func:`vqimage.load_image` (or the ``.vq``
+with :func:`vqimage.decompress_image`) gives the reconstruction exactly
+(``vqimage.decode(codes, codebook)``); ``.npy`` and ``.raw`` give the codes.
+
+:func:`png8`, :func:`gif` and :func:`epaper` also write codes with any fixed
+palette (a uint8 array of shape (k, 3) or (k, 4), see
+:mod:`vqimage.palettes`): each takes ``codes``, a 2-D array (rows, columns)
+of palette indices (uint8, or any integer dtype whose values fit).
 """
 
 from __future__ import annotations
@@ -11,13 +38,33 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .._validation import Interval, Options, VQError, check_param
+from ..codebook import Codebook
+from ..io import write_atomic
+from ..mapping import decode
 from ..palettes import check_palette
+from .bits import pack_rows, unpack_rows
 
-__all__ = ["png8", "gif", "epaper", "epaper_unpack", "EPAPER_BITS"]
+__all__ = [
+    "FORMATS",
+    "EXTENSIONS",
+    "EPAPER_BITS",
+    "Format",
+    "format_of",
+    "export",
+    "export_bytes",
+    "palette_of",
+    "png8",
+    "gif",
+    "epaper",
+    "epaper_unpack",
+]
 
 #: Bits per pixel :func:`epaper` packs.
 EPAPER_BITS = (1, 2, 4, 8)
@@ -66,37 +113,12 @@ def _check_bits(bits, caller: str) -> int:
     return int(bits)
 
 
-def _pack_rows(codes: np.ndarray, bits: int) -> np.ndarray:
-    """(H, ceil(W * bits / 8)) uint8: MSB first, each row padded to a byte with zeros."""
-    if bits == 8:
-        return codes
-    per_byte = 8 // bits
-    height, width = codes.shape
-    row_bytes = -(-width // per_byte)
-    padded = np.zeros((height, row_bytes * per_byte), np.uint8)
-    padded[:, :width] = codes
-    shifts = (bits * np.arange(per_byte - 1, -1, -1)).astype(np.uint8)
-    return np.bitwise_or.reduce(padded.reshape(height, row_bytes, per_byte) << shifts, axis=-1)
-
-
-def _unpack_rows(rows: np.ndarray, width: int, bits: int) -> np.ndarray:
-    if bits == 8:
-        return rows[:, :width].copy()
-    per_byte = 8 // bits
-    shifts = (bits * np.arange(per_byte - 1, -1, -1)).astype(np.uint8)
-    fields = (rows[:, :, None] >> shifts) & np.uint8((1 << bits) - 1)
-    return np.ascontiguousarray(fields.reshape(rows.shape[0], -1)[:, :width])
-
-
 def _indices(k: int) -> str:
     return f"indices into the palette's {k} color{'s' if k != 1 else ''}"
 
 
 def _depth(n_colors: int) -> int:
     return next(b for b in (1, 2, 4, 8) if n_colors <= 1 << b)
-
-
-# --------------------------------------------------------------------------- PNG-8
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
@@ -145,7 +167,7 @@ def png8(codes, palette) -> bytes:
     if max(height, width) > 2**31 - 1:
         raise ValueError(f"PNG images are at most 2**31 - 1 pixels on a side. Got shape {codes.shape}.")
     depth = _depth(k)
-    rows = _pack_rows(codes, depth)
+    rows = pack_rows(codes, depth)
     raw = np.hstack([np.zeros((height, 1), np.uint8), rows])  # filter byte 0 (None) per row
     compressed = zlib.compress(raw.tobytes(), 9)
     parts = [
@@ -160,9 +182,6 @@ def png8(codes, palette) -> bytes:
         parts.append(_chunk(b"IDAT", compressed[at : at + _IDAT_CHUNK]))
     parts.append(_chunk(b"IEND", b""))
     return b"".join(parts)
-
-
-# --------------------------------------------------------------------------- GIF
 
 
 def gif(codes, palette) -> bytes:
@@ -236,9 +255,6 @@ def gif(codes, palette) -> bytes:
     return out.getvalue()
 
 
-# --------------------------------------------------------------------------- e-paper
-
-
 def epaper(codes, bits: int) -> bytes:
     """A raw e-paper frame buffer: codes packed ``bits`` per pixel, rows byte-aligned.
 
@@ -292,7 +308,7 @@ def epaper(codes, bits: int) -> bytes:
     """
     bits = _check_bits(bits, "epaper")
     codes = _check_codes(codes, caller="epaper", n_colors=1 << bits, what=f"{bits}-bit codes")
-    return _pack_rows(codes, bits).tobytes()
+    return pack_rows(codes, bits).tobytes()
 
 
 def epaper_unpack(data, shape, bits: int) -> np.ndarray:
@@ -329,4 +345,219 @@ def epaper_unpack(data, shape, bits: int) -> np.ndarray:
             f"need exactly {expected}."
         )
     rows = np.frombuffer(view, dtype=np.uint8).reshape(height, row_bytes)
-    return _unpack_rows(rows, width, bits)
+    return unpack_rows(rows, width, bits)
+
+
+
+
+# --------------------------------------------------------------------------- codes + codebook -> file
+
+
+def palette_of(codebook: Codebook, what: str) -> np.ndarray:
+    """The codebook as a uint8 palette, (k, 3) or (k, 4): gray levels become R = G = B."""
+    if codebook.mode == "block":
+        raise ValueError(f"{what} needs one code per pixel; block codes are tiles. Write .png, .tif or .npy.")
+    if codebook.n_levels > 256:
+        raise ValueError(f"{what} holds at most 256 colors; this codebook has {codebook.n_levels}.")
+    if codebook.dtype != np.uint8:
+        raise ValueError(f"{what} holds 8-bit colors; this codebook was fitted on {codebook.dtype}.")
+    levels = codebook.levels_as(np.uint8)
+    return np.repeat(levels[:, None], 3, axis=1) if codebook.mode == "gray" else levels
+
+
+def _raw_bits(n_levels: int) -> int:
+    return next(b for b in (1, 2, 4, 8) if 1 << b >= n_levels) if n_levels <= 256 else 16
+
+
+def _noun(codebook: Codebook) -> str:
+    return {"gray": "levels", "color": "colors", "block": "blocks"}[codebook.mode]
+
+
+def _two_d(codes: np.ndarray, fmt: str) -> None:
+    if codes.ndim != 2:
+        raise ValueError(f"{fmt} needs a 2-D image; the codes have shape {codes.shape}. Write .tif or .npy.")
+
+
+def _reconstruction(codes, codebook, image_shape):
+    return decode(codes, codebook, shape=image_shape if codebook.mode == "block" else None)
+
+
+def _png_gray(image: np.ndarray) -> bytes:
+    import imagecodecs
+
+    return imagecodecs.png_encode(image, level=9)
+
+
+def _write_vq(codes, codebook, *, coder, image_shape):
+    from .container import DEFAULT_CODER, write_vq
+
+    coder = coder or DEFAULT_CODER
+    data = write_vq(codes, codebook, coder=coder, image_shape=image_shape if codebook.mode == "block" else None)
+    return data, f".vq, {coder} coder, {codebook.n_levels} {_noun(codebook)}"
+
+
+def _write_png(codes, codebook, *, coder, image_shape):
+    _two_d(codes, "PNG")
+    if codebook.mode == "block":
+        recon = _reconstruction(codes, codebook, image_shape)
+        return _png_gray(recon), f"{recon.dtype.itemsize * 8}-bit gray PNG of the reconstruction"
+    if codebook.dtype == np.uint8:
+        levels = "gray levels" if codebook.mode == "gray" else "colors"
+        alpha = ", tRNS" if codebook.n_components == 4 and (codebook.levels[:, 3] < 255).any() else ""
+        return (png8(codes, palette_of(codebook, "PNG")),
+                f"{_raw_bits(codebook.n_levels)}-bit palette PNG, {codebook.n_levels} {levels}{alpha}")
+    if codebook.dtype == np.uint16:
+        return _png_gray(_reconstruction(codes, codebook, image_shape)), "16-bit gray PNG of the reconstruction"
+    raise ValueError(
+        f"PNG holds 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
+        "Write .tif or .npy instead."
+    )
+
+
+def _write_gif(codes, codebook, *, coder, image_shape):
+    _two_d(codes, "GIF")
+    return gif(codes, palette_of(codebook, "GIF")), f"GIF, {codebook.n_levels} {_noun(codebook)}"
+
+
+def _write_raw(codes, codebook, *, coder, image_shape):
+    _two_d(codes, "RAW")
+    if codebook.mode == "block" or codebook.n_levels > 256:
+        raise ValueError("An e-paper buffer holds one code of at most 8 bits per pixel. Write .npy instead.")
+    bits = _raw_bits(codebook.n_levels)
+    return epaper(codes, bits), f"e-paper buffer, {bits} bit(s) per pixel, MSB first, rows byte-aligned"
+
+
+def _write_webp(codes, codebook, *, coder, image_shape):
+    from PIL import Image
+
+    _two_d(codes, "WebP")
+    if codebook.dtype != np.uint8:
+        raise ValueError(
+            f"WebP holds 8-bit images; this codebook was fitted on {codebook.dtype}. Write .jxl, .tif or .npy."
+        )
+    out = io.BytesIO()
+    recon = _reconstruction(codes, codebook, image_shape)
+    Image.fromarray(recon).save(out, format="WEBP", lossless=True, quality=100, method=6, exact=True)
+    return out.getvalue(), "WebP lossless of the reconstruction"
+
+
+def _write_jxl(codes, codebook, *, coder, image_shape):
+    import imagecodecs
+
+    _two_d(codes, "JPEG XL")
+    if codebook.dtype not in (np.uint8, np.uint16):
+        raise ValueError(
+            f"JPEG XL export takes 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
+            "Write .tif or .npy instead."
+        )
+    recon = _reconstruction(codes, codebook, image_shape)
+    return imagecodecs.jpegxl_encode(recon, lossless=True, effort=7), "JPEG XL lossless of the reconstruction"
+
+
+def _write_tiff(codes, codebook, *, coder, image_shape):
+    import tifffile
+
+    out = io.BytesIO()
+    recon = _reconstruction(codes, codebook, image_shape)
+    tifffile.imwrite(out, recon, compression="zlib")
+    return out.getvalue(), f"reconstruction, {recon.dtype} TIFF"
+
+
+def _write_npy(codes, codebook, *, coder, image_shape):
+    out = io.BytesIO()
+    np.save(out, np.ascontiguousarray(codes), allow_pickle=False)
+    return out.getvalue(), f"codes, {codes.dtype} NumPy array"
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format: its name, extensions, what it holds, and its writer."""
+
+    name: str
+    extensions: tuple[str, ...]
+    holds: str
+    writer: Callable
+
+
+#: Every output format, by name (the registry all writing goes through).
+FORMATS = {
+    f.name: f
+    for f in (
+        Format("vq", (".vq",), "vqimage's container (codes, codebook, CRC-32)", _write_vq),
+        Format("png", (".png",), "palette PNG of the levels or colors, smallest bit depth, tRNS for transparency "
+               "(gray PNG for 16-bit data and blocks)", _write_png),
+        Format("gif", (".gif",), "GIF of the palette image", _write_gif),
+        Format("raw", (".raw",), "e-paper frame buffer: the codes at 1/2/4/8 bits per pixel, MSB first, rows "
+               "byte-aligned", _write_raw),
+        Format("webp", (".webp",), "WebP lossless of the reconstruction (8-bit)", _write_webp),
+        Format("jxl", (".jxl",), "JPEG XL lossless of the reconstruction (8/16-bit)", _write_jxl),
+        Format("tiff", (".tif", ".tiff"), "TIFF of the reconstruction (any dtype)", _write_tiff),
+        Format("npy", (".npy",), "the codes as a NumPy file", _write_npy),
+    )
+}
+#: Output extension -> format name.
+EXTENSIONS = {ext: f.name for f in FORMATS.values() for ext in f.extensions}
+
+
+def format_of(path, fmt: str | None = None, *, force: bool = True) -> str:
+    """The format of an output path: ``fmt``, or the one its extension names.
+
+    With ``force=False`` an existing ``path`` is refused too, so that a bad
+    output is caught before any work is done.
+
+    Raises
+    ------
+    ValueError
+        For an extension no format has (and no ``fmt``), or an unknown ``fmt``.
+    FileExistsError
+        ``path`` exists and ``force`` is False.
+    """
+    if fmt is None:
+        fmt = EXTENSIONS.get(Path(path).suffix.lower())
+        if fmt is None:
+            raise ValueError(f"Cannot tell the output format from {str(path)!r}; use an extension among "
+                             f"{', '.join(EXTENSIONS)}.")
+    elif fmt not in FORMATS:
+        raise ValueError(f"Unknown output format {fmt!r}; known: {', '.join(FORMATS)}.")
+    if not force and Path(path).exists():
+        raise FileExistsError(f"{path} exists; use --force (force=True) to overwrite it.")
+    return fmt
+
+
+def formats_help() -> str:
+    """One sentence on every format, from the registry (the command line's help)."""
+    return "; ".join(f"{' / '.join(f.extensions)}: {f.holds}" for f in FORMATS.values()) + "."
+
+
+def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str | None = None,
+                 image_shape=None) -> tuple[bytes, str]:
+    """The bytes of format ``fmt`` (a key of :data:`FORMATS`) and a one-line description.
+
+    ``coder`` is the payload coder of the 'vq' format (default: the container's
+    default); ``image_shape`` the image's (height, width) for block codebooks.
+
+    Examples
+    --------
+    >>> import numpy as np, vqimage
+    >>> image = np.array([[0, 100], [200, 255]], dtype=np.uint8)
+    >>> cb = vqimage.fit(image, 4)
+    >>> data, what = export_bytes("png", vqimage.encode(image, cb), cb)
+    >>> data[24:26], what    # IHDR bit depth 2, color type 3 (palette)
+    (b'\\x02\\x03', '2-bit palette PNG, 4 gray levels')
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}; known: {', '.join(FORMATS)}.")
+    return FORMATS[fmt].writer(codes, codebook, coder=coder, image_shape=image_shape)
+
+
+def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, fmt: str | None = None,
+           coder: str | None = None, image_shape=None) -> dict:
+    """Write codes (or their reconstruction) to ``path``, format by extension.
+
+    The file is written atomically and an existing file is only replaced with
+    ``force=True``. Returns ``{"path", "format", "bytes", "description"}``.
+    """
+    fmt = format_of(path) if fmt is None else fmt
+    data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape)
+    write_atomic(path, data, force=force)
+    return {"path": str(path), "format": fmt, "bytes": len(data), "description": description}
