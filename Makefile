@@ -31,7 +31,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed .cache/scipy-data/face.dat
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	@command -v pngquant >/dev/null || echo "note: pngquant is not installed (apt-get install pngquant); its column will read n/a"
-	$(FACE_ENV) $(BIN)/python benchmarks/run.py
+	$(FACE_ENV) $(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis

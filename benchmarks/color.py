@@ -4,7 +4,7 @@ Usage (from the repository root)::
 
     .venv/bin/pip install -e '.[bench]'     # imagequant (GPL libimagequant: benchmark only)
     apt-get install -y pngquant              # optional: Debian's pngquant command line
-    .venv/bin/python benchmarks/color.py [--quick] [--repeat N] [--wait-quiet SECONDS]
+    .venv/bin/python -m benchmarks.color [--quick] [--repeat N] [--wait-quiet SECONDS]
 
 Prints two markdown tables (and notes) to stdout, progress to stderr.
 scikit-image's bundled ``astronaut``, ``coffee`` and ``chelsea`` (uint8 RGB)
@@ -15,13 +15,13 @@ are quantized to 16, 64 and 256 colors by every peer:
 - Debian's ``pngquant`` command line (a subprocess, PNG file in and out);
 - scikit-learn ``KMeans`` on all pixels, and fitted on a 1,000-pixel sample as
   in scikit-learn's gallery example "Color Quantization using K-Means";
-- vqimage's color mode, once its API exists (reported as not available before).
+- vqimage's color mode (``vqimage.fit(image, k, mode='color')`` + ``vqimage.encode``).
 
 Quality is the RGB PSNR, 10 log10(255^2 / MSE) over all pixels and channels,
 of the uint8 image as it would be stored (the palette in uint8) against the
 original. Time is the median wall time of fit + remap (palette and index image
 from the peer's own input format, converted to beforehand), taken with
-``run.timeit``. Table 1 is without dithering; table 2 dithers (Floyd-Steinberg
+``benchmarks.common.timeit``. Table 1 is without dithering; table 2 dithers (Floyd-Steinberg
 or the peer's own error diffusion) and adds the size of the palette PNG.
 A peer that is missing or fails becomes a note, never a crash.
 """
@@ -42,11 +42,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from run import cpu_snapshot, fmt_s, other_load, table, timeit, wait_for_quiet  # noqa: E402
+from benchmarks.common import cpu_snapshot, fmt_s, other_load, table, timeit, wait_for_quiet
 
 IMAGES = ("astronaut", "coffee", "chelsea")
 COLORS = (16, 64, 256)
@@ -67,7 +63,7 @@ class Quantized(NamedTuple):
     colors : int
         Distinct palette entries the index image uses.
     png : bytes
-        A palette PNG of it (vqimage.pack.palette.png8 for every peer; pngquant: its own file).
+        A palette PNG of it (vqimage.pack.formats.png8 for every peer; pngquant: its own file).
     """
 
     image: np.ndarray
@@ -103,7 +99,7 @@ def from_palette(codes: np.ndarray, palette: np.ndarray) -> Quantized:
     """The :class:`Quantized` of an index image and its uint8 RGB palette."""
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     palette = np.ascontiguousarray(palette, dtype=np.uint8)
-    from vqimage.pack.palette import png8
+    from vqimage.pack.formats import png8
 
     return Quantized(palette[codes], len(np.unique(codes)), png8(codes, palette))
 
@@ -274,9 +270,9 @@ def vqimage_quantize(image: np.ndarray, k: int, dither: bool):
     k : int
         Palette size.
     dither : bool
-        Selective Floyd-Steinberg error diffusion (``vqimage.mapping.encode(...,
+        Selective Floyd-Steinberg error diffusion (``vqimage.encode(...,
         dither="floyd-steinberg", selective=True)``), vqimage's recommended mode;
-        part 6b of run.py measures every method, full strength included.
+        part 6b of ``benchmarks.run`` measures every method, full strength included.
 
     Returns
     -------
@@ -284,28 +280,30 @@ def vqimage_quantize(image: np.ndarray, k: int, dither: bool):
         The codebook and the codes.
     """
     import vqimage
-    import vqimage.mapping
 
     cb = vqimage.fit(image, k, mode="color")
-    codes = vqimage.mapping.encode(image, cb, dither="floyd-steinberg", selective=True) if dither else cb.encode(image)
+    codes = (vqimage.encode(image, cb, dither="floyd-steinberg", selective=True) if dither
+             else vqimage.encode(image, cb))
     return cb, codes
 
 
 def vqimage_unpack(result) -> Quantized:
-    """The :class:`Quantized` of :func:`vqimage_quantize`'s result, through ``cb.decode``.
+    """The :class:`Quantized` of :func:`vqimage_quantize`'s result, through ``vqimage.decode``.
 
     The palette is read off the decoded image (the color of each code), which
     also checks that decoding is a function of the code alone.
     """
+    import vqimage
+
     cb, codes = result
-    decoded = np.asarray(cb.decode(codes))
+    decoded = np.asarray(vqimage.decode(codes, cb))
     if decoded.dtype != np.uint8:
         decoded = np.clip(np.rint(decoded), 0, 255).astype(np.uint8)
     codes = np.asarray(codes)
     palette = np.zeros((int(codes.max()) + 1, 3), np.uint8)
     palette[codes.ravel()] = decoded.reshape(-1, 3)
     if not np.array_equal(palette[codes], decoded):
-        raise RuntimeError("cb.decode gives one code different colors")
+        raise RuntimeError("vqimage.decode gives one code different colors")
     return from_palette(codes, palette)
 
 
@@ -313,8 +311,8 @@ def vqimage_peer() -> tuple[list[Peer], list[str]]:
     """vqimage's slot (:func:`vqimage_quantize`)."""
     import vqimage
 
-    notes = [f"vqimage {vqimage.__version__}: `vqimage.fit(image, k, mode='color')` then "
-             "`cb.encode(image)`; dithered: `vqimage.mapping.encode(image, cb, dither='floyd-steinberg', "
+    notes = [f"vqimage {vqimage.__version__}: `cb = vqimage.fit(image, k, mode='color')` then "
+             "`vqimage.encode(image, cb)`; dithered: `vqimage.encode(image, cb, dither='floyd-steinberg', "
              "selective=True)` (selective error diffusion, the mode vqimage recommends; part 6b has the "
              "others)."]
     return [Peer("vqimage", lambda image: image, vqimage_quantize, vqimage_unpack)], notes
@@ -364,7 +362,7 @@ def measure(peer: Peer, prepared, original: np.ndarray, k: int, dither: bool, re
     Returns
     -------
     dict
-        ``psnr`` (dB), ``time`` (:class:`run.Timing`), ``colors`` (entries used),
+        ``psnr`` (dB), ``time`` (:class:`benchmarks.common.Timing`), ``colors`` (entries used),
         ``png_bytes``, and ``wall`` / ``cpu`` seconds over every call made
         (warm-up included), whose ratio is the cores the peer kept busy.
     """
@@ -494,7 +492,7 @@ def render_tables(results, names, images, no_dither) -> list[str]:
             "## Color palettes with dithering",
             "",
             "RGB PSNR (dB), size of the palette PNG in bits per pixel (file bytes x 8 / pixels; "
-            "one PNG writer for every peer, vqimage.pack.palette.png8; pngquant its own file) and median "
+            "one PNG writer for every peer, vqimage.pack.formats.png8; pngquant its own file) and median "
             "time of fit + dithered "
             "remap. '-': the peer does not dither.",
             "",

@@ -1,7 +1,8 @@
 """Why the .vq context coder is numba and not constriction: the measurement in FORMAT.md.
 
 Needs the optional peer: ``.venv/bin/pip install constriction``; then
-``XDG_CACHE_HOME=<dir with scipy-data/face.dat> .venv/bin/python benchmarks/constriction_check.py``.
+``XDG_CACHE_HOME=<dir with scipy-data/face.dat> .venv/bin/python -m benchmarks.constriction_check``
+(from the repository root).
 """
 
 import time
@@ -14,7 +15,7 @@ import vqimage
 
 def main():
     image = vqimage.load_image("face")
-    codes = vqimage.fit(image, 8).encode(image).astype(np.int32)
+    codes = vqimage.encode(image, vqimage.fit(image, 8)).astype(np.int32)
     rows, cols = codes.shape
     k, flat = 8, codes.ravel()
 

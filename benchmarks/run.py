@@ -1,12 +1,12 @@
 """vqimage against its peers, measured side by side in one run.
 
-Usage (from the repository root)::
+Usage (from the repository root; the benchmarks are a package, run as modules)::
 
     make bench                                   # or:
-    .venv/bin/python benchmarks/run.py [--quick] [--output PATH] [--wait-quiet SECONDS]
+    .venv/bin/python -m benchmarks.run [--quick] [--output PATH] [--wait-quiet SECONDS]
 
 Writes a markdown report (default ``benchmarks/RESULTS.md``) and prints it.
-Four parts, each with its goal from the design:
+The parts, each with its goal from the design:
 
 1. ``face`` at 8 levels: ``fit`` + ``encode`` per strategy against
    scikit-learn's ``KBinsDiscretizer`` (kmeans, also limited to one thread, and
@@ -19,6 +19,13 @@ Four parts, each with its goal from the design:
    against palette PNG, WebP lossless, JPEG XL lossless (effort 7 and 9) and
    zstd -19 of the codes, with the codes' order-0 entropy, for face and camera
    at 2, 4, 8, 16 and 64 optimal levels.
+6. Color palettes against Pillow, libimagequant, pngquant and k-means
+   (``benchmarks.color``), and what each dithering method costs.
+7. Targets (the search against a brute-force sweep) and batch throughput.
+8. Bigger than memory: a 1 GiB zarr array (``benchmarks.dask_bench``).
+
+The helpers all parts share (timing, tables, machine load) are in
+``benchmarks.common``.
 
 Every timed function is called once first (numba JIT / on-disk cache load,
 first-touch allocations) and that call is not counted. Then ``repeat`` samples
@@ -34,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import hashlib
 import io
 import os
@@ -45,11 +51,22 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Callable, NamedTuple
 
 import numpy as np
 
 import vqimage
+from benchmarks.color import COLORS, IMAGES, bench_color
+from benchmarks.common import (
+    cpu_snapshot,
+    fmt_ratio,
+    fmt_s,
+    other_load,
+    status,
+    table,
+    timeit,
+    wait_for_quiet,
+)
+from benchmarks.dask_bench import bench_dask
 from vqimage.io import FaceUnavailable
 from vqimage.metrics import mse
 
@@ -63,81 +80,14 @@ WIDE_LEVELS = 256
 WIDE_SEED = 20240607
 DP_SMALL_KS = (2, 8, 64, 128, 255)
 STRATEGIES = ("optimal", "uniform", "quantile", "kmeans")
-MIN_SAMPLE_S = 0.005
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None
 
 
-# --------------------------------------------------------------------------- timing
-
-
-class Timing(NamedTuple):
-    """Seconds per call: the best and the median sample, and how they were taken."""
-
-    best: float
-    median: float
-    repeat: int
-    number: int
-
-    @property
-    def how(self) -> str:
-        return f"{self.repeat}x{self.number}" if self.number > 1 else f"{self.repeat}"
-
-
-def timeit(fn: Callable[[], object], repeat: int, *, number: int | None = None) -> Timing:
-    """Time ``fn()``: (best, median) seconds per call over ``repeat`` samples.
-
-    ``fn`` is called once untimed first (warm-up: JIT, caches, allocations).
-    Without ``number``, each sample averages as many calls as fill
-    ``MIN_SAMPLE_S`` (judged from one more untimed call).
-    """
-    fn()
-    if number is None:
-        start = time.perf_counter()
-        fn()
-        once = time.perf_counter() - start
-        number = max(1, min(1000, int(MIN_SAMPLE_S / max(once, 1e-9))))
-    samples = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            samples.append((time.perf_counter() - start) / number)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return Timing(min(samples), statistics.median(samples), repeat, number)
-
-
-def fmt_s(seconds: float) -> str:
-    """A duration with a unit that keeps 3 significant digits."""
-    if seconds >= 1:
-        return f"{seconds:.3g} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms"
-    return f"{seconds * 1e6:.3g} µs"
-
-
-def fmt_ratio(ratio: float) -> str:
-    return f"{ratio:.3g}x" if ratio < 100 else f"{ratio:.0f}x"
+# --------------------------------------------------------------------------- formatting
 
 
 def gbps(n_bytes: int, seconds: float) -> str:
     return f"{n_bytes / seconds / 1e9:.2f}"
-
-
-# --------------------------------------------------------------------------- markdown
-
-
-def table(headers: list[str], rows: list[list], align: str | None = None) -> str:
-    """A markdown table; ``align`` is one of 'l'/'r' per column (default: first left)."""
-    align = align or "l" + "r" * (len(headers) - 1)
-    cells = [[str(c) for c in row] for row in rows]
-    rule = ["---" if a == "l" else "--:" for a in align]
-    lines = [headers, rule, *cells]
-    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 # --------------------------------------------------------------------------- environment
@@ -171,7 +121,7 @@ def environment(argv: list[str]) -> list[tuple[str, str]]:
     except (OSError, StopIteration):
         memory = "unknown"
     command = " ".join(["XDG_CACHE_HOME=<dir holding scipy-data/face.dat>", ".venv/bin/python",
-                        "benchmarks/run.py", *argv])
+                        "-m", "benchmarks.run", *argv])
     return [
         ("Date", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
         ("CPU", f"{cpu_model()}, {os.cpu_count()} logical cores ({usable} usable), {memory} RAM"),
@@ -199,7 +149,7 @@ def cold_start(face_name: str) -> tuple[float, float] | None:
     code = (
         "import time; t0 = time.perf_counter(); import vqimage; t1 = time.perf_counter();"
         f"im = vqimage.load_image({face_name!r}); t2 = time.perf_counter();"
-        f"vqimage.fit(im, {FACE_LEVELS}).encode(im); t3 = time.perf_counter();"
+        f"vqimage.encode(im, vqimage.fit(im, {FACE_LEVELS})); t3 = time.perf_counter();"
         "print(t1 - t0, t3 - t2)"
     )
     try:
@@ -209,46 +159,6 @@ def cold_start(face_name: str) -> tuple[float, float] | None:
     except (subprocess.SubprocessError, ValueError):
         return None
     return first_import, first_call
-
-
-class CpuSnapshot(NamedTuple):
-    """Machine-wide CPU ticks from /proc/stat and this process's own CPU seconds."""
-
-    total: int
-    idle: int
-    steal: int
-    own_s: float
-
-
-def cpu_snapshot() -> CpuSnapshot | None:
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return None
-    own = os.times()
-    idle = fields[3] + fields[4]  # idle + iowait
-    steal = fields[7] if len(fields) > 7 else 0
-    return CpuSnapshot(sum(fields), idle, steal, own.user + own.system + own.children_user
-                       + own.children_system)
-
-
-def other_load(before: CpuSnapshot | None, after: CpuSnapshot | None) -> tuple[float, float] | None:
-    """(share of all cores used by other processes, share stolen by the hypervisor) between two snapshots."""
-    if before is None or after is None or after.total <= before.total:
-        return None
-    hz = os.sysconf("SC_CLK_TCK")
-    total = (after.total - before.total) / hz
-    busy = total - (after.idle - before.idle) / hz - (after.steal - before.steal) / hz
-    others = max(0.0, busy - (after.own_s - before.own_s)) / total
-    return others, (after.steal - before.steal) / hz / total
-
-
-def quiet_check(seconds: float = 1.0) -> float | None:
-    """Share of the machine other processes use right now (sampled over ``seconds``)."""
-    before = cpu_snapshot()
-    time.sleep(seconds)
-    load = other_load(before, cpu_snapshot())
-    return None if load is None else load[0]
 
 
 # --------------------------------------------------------------------------- images
@@ -342,14 +252,15 @@ def vqimage_row(image, n_levels, strategy, repeat):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         codebook = vqimage.fit(image, n_levels, strategy=strategy)
-    codes = codebook.encode(image)
+    codes = vqimage.encode(image, codebook)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        timing = timeit(lambda: vqimage.fit(image, n_levels, strategy=strategy).encode(image), repeat)
+        timing = timeit(lambda: vqimage.encode(image, vqimage.fit(image, n_levels, strategy=strategy)),
+                        repeat)
     return {
         "name": f"vqimage {strategy}", "timing": timing,
-        "mse_int": mse(image, codebook.decode(codes)),
-        "mse_float": mse(image, codebook.decode(codes, dtype=np.float64)),
+        "mse_int": mse(image, vqimage.decode(codes, codebook)),
+        "mse_float": mse(image, vqimage.decode(codes, codebook, dtype=np.float64)),
         "levels": codebook.n_levels, "codes_bytes": codes.nbytes,
         "warnings": [str(w.message) for w in caught],
     }
@@ -380,11 +291,11 @@ def bench_face(image, name, args):
         "",
         f"Image: {describe(image)}.",
         "",
-        "vqimage: `fit(image, 8, strategy=...)` then `codebook.encode(image)` (a new codebook, "
+        "vqimage: `codebook = fit(image, 8, strategy=...)` then `encode(image, codebook)` (a new codebook, "
         "hence new encode tables, every call). scikit-learn: "
         "`KBinsDiscretizer(n_bins=8, encode=\"ordinal\", strategy=..., subsample=200_000, "
         "random_state=0).fit_transform(image.reshape(-1, 1))`, as in the Vector Quantization "
-        "Example. MSE: vqimage decodes with `codebook.decode(codes)` (the image dtype, levels "
+        "Example. MSE: vqimage decodes with `decode(codes, codebook)` (the image dtype, levels "
         "rounded half to even) and with `dtype=np.float64` (exact levels); scikit-learn's "
         "reconstruction is `inverse_transform` (bin centres), in float and rounded to the "
         "image dtype. Speed ratios divide the peer's median time by the row's median time "
@@ -416,17 +327,17 @@ def breakdown(image, n_levels, repeat, repeat_fit):
         ("`histogram(image)`", timeit(lambda: vqimage.histogram(image), repeat)),
         (f"`fit(hist, {n_levels})` (optimal DP on {hist.n_values:,} values)",
          timeit(lambda: vqimage.fit(hist, n_levels), repeat_fit)),
-        (f"`codebook.encode(image)`, new codebook (builds its {table_kind})",
-         timeit(lambda: Codebook.from_config(config).encode(image), repeat)),
+        (f"`encode(image, codebook)`, new codebook (builds its {table_kind})",
+         timeit(lambda: vqimage.encode(image, Codebook.from_config(config)), repeat)),
     ]
-    cached = timeit(lambda: codebook.encode(image), repeat)
-    total = timeit(lambda: vqimage.fit(image, n_levels).encode(image), repeat_fit)
+    cached = timeit(lambda: vqimage.encode(image, codebook), repeat)
+    total = timeit(lambda: vqimage.encode(image, vqimage.fit(image, n_levels)), repeat_fit)
     body = [[label, fmt_s(t.best), fmt_s(t.median), t.how] for label, t in parts]
     parts_sum = sum(t.median for _, t in parts)
     body.append(["sum of the three parts (medians)", "", fmt_s(parts_sum), ""])
-    body.append([f"**`fit(image, {n_levels})` + `encode(image)`, end to end**",
+    body.append([f"**`fit(image, {n_levels})` + `encode(image, codebook)`, end to end**",
                  f"**{fmt_s(total.best)}**", f"**{fmt_s(total.median)}**", total.how])
-    body.append(["(`codebook.encode(image)` again, table cached on the codebook)",
+    body.append(["(`encode(image, codebook)` again, table cached on the codebook)",
                  fmt_s(cached.best), fmt_s(cached.median), cached.how])
     return table(["step", "best", "median", "samples"], body), total
 
@@ -434,13 +345,13 @@ def breakdown(image, n_levels, repeat, repeat_fit):
 def bench_wide(image, args):
     hist = vqimage.histogram(image)
     codebook = vqimage.fit(hist, WIDE_LEVELS)
-    codes = codebook.encode(image)
+    codes = vqimage.encode(image, codebook)
     steps, total = breakdown(image, WIDE_LEVELS, args.repeat_fast, args.repeat_dp)
 
     peers = [sklearn_row(image, WIDE_LEVELS, s, args.repeat_peer_wide) for s in ("kmeans", "uniform")]
     quality = [["vqimage optimal", fmt_s(total.median), codebook.n_levels,
-                f"{mse(image, codebook.decode(codes)):.1f}",
-                f"{mse(image, codebook.decode(codes, dtype=np.float64)):.1f}", "1x"]]
+                f"{mse(image, vqimage.decode(codes, codebook)):.1f}",
+                f"{mse(image, vqimage.decode(codes, codebook, dtype=np.float64)):.1f}", "1x"]]
     for p in peers:
         quality.append([p["name"], fmt_s(p["timing"].median), p["levels"], f"{p['mse_int']:.1f}",
                         f"{p['mse_float']:.1f}", fmt_ratio(p["timing"].median / total.median)])
@@ -471,7 +382,7 @@ def full_histogram(image: np.ndarray, n_bins: int) -> vqimage.Histogram:
 
 
 def bench_dp(face, wide, args):
-    from vqimage.codebook._dp import optimal_partition
+    from vqimage.solvers._dp import optimal_partition
 
     def row(hist, k, repeat):
         fit = timeit(lambda: vqimage.fit(hist, k), repeat)
@@ -495,7 +406,7 @@ def bench_dp(face, wide, args):
         "",
         "Histograms with every value occupied: the 16-bit image's counts + 1 on each of the "
         "65,536 values, and the face's counts + 1 on each of the 256 values. \"DP kernel\" is "
-        "`vqimage.codebook._dp.optimal_partition` (the numba kernel, private); `fit(hist, k)` is "
+        "`vqimage.solvers._dp.optimal_partition` (the numba kernel, private); `fit(hist, k)` is "
         "the public call (validation, DP, centroids, codebook).",
         "",
         table(["values", "k", "DP kernel best", "DP kernel median", "`fit(hist, k)` best",
@@ -510,21 +421,22 @@ def bench_dp(face, wide, args):
 def throughput_rows(label, image, codebook, repeat):
     """Encode and decode passes over one image, beside np.copy and numpy LUT baselines."""
     n_values = 1 << (8 * image.dtype.itemsize)
-    lut = codebook.encode(np.arange(n_values, dtype=image.dtype))  # the codebook's own LUT
-    codes = codebook.encode(image)
+    lut = vqimage.encode(np.arange(n_values, dtype=image.dtype), codebook)  # the codebook's own LUT
+    codes = vqimage.encode(image, codebook)
     levels = codebook.levels_as(None)
     levels_f = codebook.levels_as(np.float64)
     cases = [
         ("`np.copy(image)`", image.nbytes, lambda: np.copy(image)),
-        ("**`codebook.encode(image)`**", image.nbytes, lambda: codebook.encode(image)),
+        ("**`encode(image, codebook)`**", image.nbytes, lambda: vqimage.encode(image, codebook)),
         ("`np.take(lut, image)`", image.nbytes, lambda: np.take(lut, image)),
         ("`lut[image]`", image.nbytes, lambda: lut[image]),
         ("`np.copy(codes)`", codes.nbytes, lambda: np.copy(codes)),
-        (f"**`codebook.decode(codes)`** → {image.dtype}", codes.nbytes, lambda: codebook.decode(codes)),
+        (f"**`decode(codes, codebook)`** → {image.dtype}", codes.nbytes,
+         lambda: vqimage.decode(codes, codebook)),
         (f"`np.take(levels, codes)` → {image.dtype}", codes.nbytes, lambda: np.take(levels, codes)),
         (f"`levels[codes]` → {image.dtype}", codes.nbytes, lambda: levels[codes]),
-        ("**`codebook.decode(codes, dtype=np.float64)`**", codes.nbytes,
-         lambda: codebook.decode(codes, dtype=np.float64)),
+        ("**`decode(codes, codebook, dtype=np.float64)`**", codes.nbytes,
+         lambda: vqimage.decode(codes, codebook, dtype=np.float64)),
         ("`np.take(levels_f64, codes)`", codes.nbytes, lambda: np.take(levels_f, codes)),
     ]
     rows, results = [], {}
@@ -550,7 +462,7 @@ def bench_throughput(face, face_codebook, wide, wide_codebook, args):
         f"Codebooks: optimal, {face_codebook.n_levels} levels on the face and "
         f"{wide_codebook.n_levels} on the 16-bit image, encode tables already built (steady "
         "state; up to 16 levels vqimage counts thresholds instead of looking up). `lut` is the "
-        "look-up table (`codebook.encode(np.arange(2**bits))`); `levels` is "
+        "look-up table (`encode(np.arange(2**bits), codebook)`); `levels` is "
         "`codebook.levels_as(None)`. GB/s = input bytes (image for encode, codes for decode) / "
         "median time; the last column is time relative to `np.copy` of the same input.",
         "",
@@ -564,7 +476,7 @@ def bench_throughput(face, face_codebook, wide, wide_codebook, args):
 
 
 def pack_rows(label, image, codebook, repeat, sklearn_bytes=None):
-    codes = codebook.encode(image)
+    codes = vqimage.encode(image, codebook)
     k = codebook.n_levels
     packed = vqimage.pack(codes, k)
     assert np.array_equal(vqimage.unpack(packed, k, codes.shape), codes)
@@ -608,10 +520,11 @@ def storage_methods(codes, codebook):
     import imagecodecs
     from PIL import Image
 
-    from vqimage.pack.container import CODERS, read_vq, write_vq
-    from vqimage.pack.export import export_bytes, palette_png
+    from vqimage.pack.coders import CODERS
+    from vqimage.pack.container import read_vq, write_vq
+    from vqimage.pack.formats import export_bytes, palette_of, png8
 
-    recon = codebook.decode(codes)
+    recon = vqimage.decode(codes, codebook)
 
     def pillow_decode(data):
         with Image.open(io.BytesIO(data)) as img:
@@ -620,7 +533,7 @@ def storage_methods(codes, codebook):
     methods = {f".vq {coder}": (lambda coder=coder: write_vq(codes, codebook, coder=coder),
                                 lambda data: read_vq(data)[0]) for coder in CODERS}
     methods |= {
-        "PNG (palette, png8)": (lambda: palette_png(codes, codebook), pillow_decode),
+        "PNG (palette, png8)": (lambda: png8(codes, palette_of(codebook, "PNG")), pillow_decode),
         "WebP lossless (method 6)": (lambda: export_bytes("webp", codes, codebook)[0], pillow_decode),
         "JPEG XL lossless e7": (lambda: imagecodecs.jpegxl_encode(recon, lossless=True, effort=7),
                                 imagecodecs.jpegxl_decode),
@@ -640,8 +553,8 @@ def bench_storage(images, args, log):
     for name, image in images:
         for k in STORAGE_LEVELS:
             codebook = vqimage.fit(image, k)
-            codes = codebook.encode(image)
-            recon = codebook.decode(codes)
+            codes = vqimage.encode(image, codebook)
+            recon = vqimage.decode(codes, codebook)
             entropy = vqimage.metrics.entropy(codes)
             for method, (encode, decode) in storage_methods(codes, codebook).items():
                 data = encode()
@@ -670,9 +583,9 @@ def bench_storage(images, args, log):
 
 
 def storage_goals(results, face_name) -> list[list[str]]:
-    from vqimage.pack.container import CODERS
+    from vqimage.pack.coders import DEFAULT_CODER
 
-    coder = ".vq " + CODERS[0]
+    coder = ".vq " + DEFAULT_CODER
     bpp, t_enc, t_dec = results[(face_name, 8, coder)]
     jxl_bpp, jxl_enc, _ = results[(face_name, 8, "JPEG XL lossless e9")]
     beaten = [(n, k) for (n, k, m) in results if m == coder
@@ -692,13 +605,6 @@ def storage_goals(results, face_name) -> list[list[str]]:
 
 
 # --------------------------------------------------------------------------- goals
-
-
-def status(ok_median: bool, ok_best: bool | None = None) -> str:
-    """'met' only when both the medians and the best times meet the goal (when both are given)."""
-    if ok_best is None or ok_median == ok_best:
-        return "met" if ok_median else "**NOT met**"
-    return f"**borderline: met on {'medians' if ok_median else 'best times'} only**"
 
 
 def goal_rows(face, wide, dp, packed_size) -> list[list[str]]:
@@ -753,9 +659,7 @@ COLOR_PEERS_FOR_GOAL = ("KMeans", "imagequant", "pngquant")
 
 
 def bench_colors(args, log):
-    """Part 6 (benchmarks/color.py): color palettes against Pillow, libimagequant, pngquant, KMeans."""
-    from color import COLORS, IMAGES, bench_color
-
+    """Part 6 (benchmarks.color): color palettes against Pillow, libimagequant, pngquant, KMeans."""
     res = bench_color(args, log)
     results = res["results"]
     margins, ratios, missing = [], [], []
@@ -794,7 +698,7 @@ def bench_dither(args, log):
     """Part 6b: what dithering costs in PSNR, vqimage's 64-color astronaut palette."""
     from skimage import data
 
-    from vqimage.pack.export import export_bytes
+    from vqimage.pack.formats import export_bytes
 
     image = data.astronaut()
     codebook = vqimage.fit(image, 64, mode="color")
@@ -804,7 +708,7 @@ def bench_dither(args, log):
                            ("sierra", {"dither": "sierra"}), ("ordered", {"dither": "ordered"})):
         codes = vqimage.encode(image, codebook, **options)
         t = timeit(lambda options=options: vqimage.encode(image, codebook, **options), 3 if args.quick else 7)
-        psnrs[label] = vqimage.metrics.psnr(image, codebook.decode(codes))
+        psnrs[label] = vqimage.metrics.psnr(image, vqimage.decode(codes, codebook))
         png = len(export_bytes("png", codes, codebook)[0])
         rows.append([label, f"{psnrs[label]:.2f}", f"{psnrs[label] - psnrs['none']:+.2f}",
                      f"{8 * png / (image.shape[0] * image.shape[1]):.3f}", fmt_s(t.median)])
@@ -827,21 +731,19 @@ def bench_dither(args, log):
 
 
 def bench_targets(images, args, log):
-    """Part 7a: a target search against the brute-force sweep it must agree with."""
-    from vqimage.targets import quantize_to_target
-
+    """Part 7a: a target search (``vqimage.quantize(image, target_psnr=...)``) against the brute-force sweep."""
     repeat = 1 if args.quick else 3
     rows, goals_ok = [], True
     for name, image in images:
         for label, target in (("PSNR >= 35 dB", {"target_psnr": 35.0}), ("max error <= 4", {"max_error": 4.0})):
-            search = timeit(lambda target=target: quantize_to_target(image, fmt=None, **target), repeat)
-            chosen = quantize_to_target(image, fmt=None, **target).n_levels
+            search = timeit(lambda target=target: vqimage.quantize(image, **target), repeat)
+            chosen = vqimage.quantize(image, **target).n_levels
 
             def brute(target=target):
                 met = []
                 for k in range(2, 257):  # the whole curve, as a user reading it off a sweep would
                     cb = vqimage.fit(image, k)
-                    recon = cb.decode(cb.encode(image))
+                    recon = vqimage.decode(vqimage.encode(image, cb), cb)
                     if "target_psnr" in target:
                         met.append(vqimage.metrics.psnr(image, recon) >= target["target_psnr"])
                     else:
@@ -858,7 +760,8 @@ def bench_targets(images, args, log):
     section = "\n".join([
         "## 7a. Targets: the search against a brute-force sweep",
         "",
-        "`quantize_to_target` (the choice and its full report: PSNR, SSIM, max error) against a brute-force "
+        "`vqimage.quantize(image, target_psnr=...)` (the search, the codes and their report: PSNR, SSIM, max "
+        "error, packed size) against a brute-force "
         "sweep of the optimal strategy at k = 2..256 (fit, encode, decode, measure). PSNR: the same count "
         "(the search reads PSNR off the histogram, level by level). Max error: the exact covering needs no "
         "search and may need fewer levels than the optimal (least-squares) codebooks of the sweep.",
@@ -868,6 +771,42 @@ def bench_targets(images, args, log):
     ])
     goal = ["targets: --target-psnr equals the sweep's choice; --max-error never needs more", "all cases",
             f"{len(rows)} cases" + ("" if goals_ok else " (a mismatch: see 7a)"), status(goals_ok)]
+    return section, [goal]
+
+
+def bench_unreachable(args, log):
+    """Part 7c: an unreachable target fails fast, timed as whole command-line processes."""
+    import tempfile
+
+    exe = str(Path(sys.executable).parent / "vqimage")
+    cases = {"-k 256": ["-k", "256"], "--target-psnr 99": ["--target-psnr", "99"]}
+    times: dict = {label: [] for label in cases}
+    codes: dict = {}
+    with tempfile.TemporaryDirectory(prefix="vqimage-target-") as tmp:
+        for _ in range(1 if args.quick else 3):  # interleaved, so that load hits both alike
+            for label, extra in cases.items():
+                start = time.perf_counter()
+                done = subprocess.run([exe, "quantize", "astronaut", *extra, "-o", f"{tmp}/a.png", "--force", "-q"],
+                                      capture_output=True, text=True)
+                times[label].append(time.perf_counter() - start)
+                codes[label] = done.returncode
+    median = {label: statistics.median(t) for label, t in times.items()}
+    ratio = median["--target-psnr 99"] / median["-k 256"]
+    ok = codes == {"-k 256": 0, "--target-psnr 99": 3} and ratio <= 3.0
+    log("part 7c done")
+    rows = [[f"`vqimage quantize astronaut {label} -o a.png`", str(codes[label]), fmt_s(median[label])]
+            for label in cases]
+    section = "\n".join([
+        "## 7c. An unreachable target fails fast",
+        "",
+        "Whole processes (interpreter start, imports, loading the image included), median of "
+        f"{len(times['-k 256'])} interleaved runs. A target is first tried at the most levels allowed, so one that "
+        "no codebook meets exits 3 after one quantization.",
+        "",
+        table(["command", "exit code", "time"], rows, "lrr"),
+    ])
+    goal = ["unreachable target: exit 3 in <= 3x the time of -k 256 (whole process)", "<= 3.0",
+            f"{ratio:.2f}", status(ok)]
     return section, [goal]
 
 
@@ -931,15 +870,6 @@ def parse_args(argv):
     return args
 
 
-def wait_for_quiet(limit_s: float) -> float | None:
-    """Sample other processes' CPU share until it is under 5% or ``limit_s`` has passed."""
-    deadline = time.monotonic() + limit_s
-    busy = quiet_check()
-    while busy is not None and busy > 0.05 and time.monotonic() < deadline:
-        busy = quiet_check()
-    return busy
-
-
 def run_benchmarks(args, log):
     """Run parts 1-8; return their markdown sections and the numbers the goals need."""
     face, face_name, face_note = load_face()
@@ -970,15 +900,14 @@ def run_benchmarks(args, log):
     dither_md, dither_goals = bench_dither(args, log)
     target_md, target_goals = bench_targets(storage_images, args, log)
     batch_md = bench_batch(args, log)
-    from dask_bench import bench_dask
-
-    dask_md, dask_goals = bench_dask(args, log, table, fmt_s, status)
+    unreachable_md, unreachable_goals = bench_unreachable(args, log)
+    dask_md, dask_goals = bench_dask(args, log)
     log("part 8 done")
     return {
         "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md,
-                     dask_md],
+                     unreachable_md, dask_md],
         "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
-        + color_goals + dither_goals + target_goals + dask_goals,
+        + color_goals + dither_goals + target_goals + unreachable_goals + dask_goals,
         "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }
@@ -1017,7 +946,7 @@ def render(results, env, notes, disturbed) -> str:
     return "\n".join([
         "# vqimage benchmarks",
         "",
-        "Generated by `benchmarks/run.py`; every number below comes from one run on one machine, "
+        "Generated by `python -m benchmarks.run`; every number below comes from one run on one machine, "
         "peers measured side by side. Re-run to refresh; do not edit by hand.",
         "",
         *[f"- **{k}:** {v}" for k, v in env],

@@ -6,7 +6,7 @@ kept in a ring of three rows (the deepest kernel, Sierra's, reaches two rows
 down), padded by two columns on both sides so that no tap needs a bounds
 check: error pushed past the left or right border is dropped, as usual.
 
-Colors are searched in candidate lists (:func:`vqimage._cells.cell_candidates`):
+Colors are searched in candidate lists (:func:`vqimage._cells_kernels.cell_candidates`):
 the error-adjusted value, clamped to [0, 255], falls in one cell of the
 8-bit cube, whose list holds every palette entry that can be nearest to any
 point of the cell; a scan of that list with strict ``<`` gives exactly the

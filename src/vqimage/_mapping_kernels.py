@@ -23,7 +23,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._cells import candidates
+from ._cells_kernels import candidates
 
 __all__ = ["apply_lut", "encode_by_comparison", "nearest_codes"]
 

@@ -32,6 +32,7 @@ from .codebook import Codebook
 from .histogram import histogram, vector_histogram
 from .io import load_image
 from .pack.formats import EXTENSIONS
+from .palettes import load_palette
 from .pipeline import quantize
 from .solvers import fit, fit_mode
 
@@ -236,6 +237,12 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
     if clash:
         raise ConflictError(f"Inputs would write the same output name: {', '.join(clash[:5])}.")
     records: dict = {}
+
+    def fail(source, target, reason):
+        records[source] = {"input": source, "output": target, "error": reason}
+        if on_done is not None:
+            on_done(records[source])
+
     codebook = None
     if shared:
         if n_levels is None or any(options.get(k) is not None for k in ("target_psnr", "target_ssim", "max_error",
@@ -244,12 +251,9 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
                                 "targets or 'palette'.")
         fitting = {k: options.pop(k) for k in _FIT_OPTIONS if options.get(k) is not None}
         if "lock" in fitting:
-            from .palettes import load_palette
-
             fitting["fixed"] = load_palette(fitting.pop("lock"))
         codebook = shared_codebook(files, n_levels, mode=options.pop("mode", "auto"), workers=workers,
-                                   scheduler=scheduler, on_failure=lambda path, reason: records.__setitem__(
-                                       path, {"input": path, "output": None, "error": reason}), **fitting)
+                                   scheduler=scheduler, on_failure=lambda path, why: fail(path, None, why), **fitting)
         n_levels = None
     outdir.mkdir(parents=True, exist_ok=True)
     jobs = [(f, str(outdir / f"{Path(f).stem}{ext}")) for f in files if f not in records]
@@ -265,9 +269,11 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
             "input": source, "output": target, "input_bytes": size, "error": None}
 
     def done(job, record, error):
-        records[job[0]] = record if error is None else {"input": job[0], "output": job[1], "error": error}
+        if error is not None:
+            return fail(*job, error)
+        records[job[0]] = record
         if on_done is not None:
-            on_done(records[job[0]])
+            on_done(record)
 
     run_jobs(work, jobs, workers=workers, scheduler=scheduler, progress=progress, on_done=done)
     return [records[f] for f in files]

@@ -22,9 +22,10 @@ import click
 
 from ._validation import ConflictError, FitWarning
 from .dither import DITHER_METHODS
-from .targets import TARGETS, TargetError
+from .targets import TargetError
 from .pack.coders import CODERS, DEFAULT_CODER
 from .pack.formats import FORMATS, format_of, formats_help
+from .palettes import PALETTE_FORMATS, PRESETS
 from .solvers import RECONSTRUCTIONS, STRATEGIES
 
 __all__ = ["main", "run"]
@@ -95,14 +96,11 @@ def cli():
     """Quantize images to a few gray levels (optimally), colors or pixel blocks; store the codes at their true size.
 
     \b
-    vqimage quantize camera -k 8 -o camera8.png   # optimal 8 levels, palette PNG
-    vqimage compress camera -k 8 -o camera8.vq    # the same, entropy coded (.vq)
-    vqimage decompress camera8.vq -o camera8.tif  # and back, exactly
-    vqimage info camera8.vq                       # what a .vq file holds
+    vqimage quantize face -k 8 -o face8.png       # the seed's face at its optimal 8 levels
+    vqimage compress camera -k 8 -o camera8.vq    # entropy coded (.vq); `decompress` restores it
     vqimage compare camera -k 8                   # every strategy: MSE / PSNR / SSIM / bytes / time
     vqimage quantize astronaut -k 64 -o a64.png   # 64 colors, PNG-8 (color images stay color)
-    vqimage quantize coffee -p epaper7 -d floyd-steinberg -o frame.raw   # 7-color e-paper buffer
-    vqimage report camera -o report               # HTML: strategies, error maps, rate-distortion vs JPEG/WebP
+    vqimage report camera -o report               # HTML: strategies, error maps, rate-distortion
     vqimage demo                                  # scikit-learn's Vector Quantization Example, fixed
     """
 
@@ -113,60 +111,50 @@ _FIT_OPTIONS = (
                  help="Number of levels: gray levels, colors or blocks (2..65536). Not with --palette; with a "
                       "target, the most levels tried (default 256)."),
     click.option("-m", "--mode", type=click.Choice(("auto", "gray", "color", "block")), default="auto",
-                 show_default=True,
-                 help="What a code stands for: gray = one gray level (color input is converted, BT.601); "
-                      "color = one RGB(A) color (8-bit input); block = a --block of gray pixels; "
-                      "auto = color for color images, gray otherwise (also for RGB files of equal channels)."),
+                 show_default=True, help="What a code stands for: gray = one gray level (color input is converted, "
+                 "BT.601); color = one RGB(A) color (8-bit input); block = a --block of gray pixels; auto = color "
+                 "for color images, gray otherwise (also for RGB files of equal channels)."),
     click.option("-s", "--strategy", type=click.Choice(STRATEGIES + ("wu", "auto")), default=None,
-                 help="How the codebook is chosen. Gray: optimal (default; least squared error, exactly), "
-                      "kmeans, quantile, uniform. Color/block: kmeans (default; split, merge, then exact "
-                      "Lloyd), wu (greedy splits only, fastest). auto (with a target): try each, keep the "
-                      "one needing the fewest levels."),
-    click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default=None,
-                 help="Gray only: value of each level: centroid (default; mean of its pixels), "
-                      "midpoint (sklearn), median."),
+                 help="How the codebook is chosen. Gray: optimal (default; least squared error, exactly), kmeans, "
+                      "quantile, uniform. Color/block: kmeans (default; split, merge, then exact Lloyd), wu (greedy "
+                      "splits only, fastest). auto (with a target): try each, keep the one needing the fewest levels."),
+    click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default=None, help="Gray only: "
+                 "value of each level: centroid (default; mean of its pixels), midpoint (sklearn), median."),
     click.option("--block", "block", default=None, metavar="ROWSxCOLS",
                  help="Block shape for --mode block (2 to 16 pixels; default 2x2)."),
-    click.option("-p", "--palette", metavar="PALETTE",
-                 help="Map to these colors instead of fitting: a preset (gray2, gray4, gray16, epaper7, "
-                      "epaper6, epaper-bwr, epaper-bwy, websafe, gameboy), hex colors ('#000,#fff,#f00'), "
-                      "or a file (.gpl, .hex, .txt, .json, .act, or a palette image). Codes keep its order."),
+    click.option("-p", "--palette", metavar="PALETTE", help=f"Map to these colors instead of fitting: a preset "
+                 f"({', '.join(PRESETS)}), hex colors ('#000,#fff,#f00'), or a file ({', '.join(PALETTE_FORMATS)}, "
+                 "or a palette image). Codes keep its order."),
     click.option("--lock", metavar="COLORS",
                  help="Colors the fitted palette must contain (hex colors, preset or file, as --palette)."),
     click.option("-d", "--dither", type=click.Choice(DITHER_METHODS), default="none", show_default=True,
                  help="Dither gray or color output: error diffusion (serpentine) or ordered (Bayer 8x8)."),
     click.option("--dither-strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                  help="Fraction of the error diffused (ordered: threshold amplitude)."),
-    click.option("--selective", is_flag=True,
-                 help="Dither only smooth gradients, keeping flat areas and edges clean "
-                      "(default method: floyd-steinberg)."),
+    click.option("--selective", is_flag=True, help="Dither only smooth gradients, keeping flat areas and edges "
+                                                   "clean (default method: floyd-steinberg)."),
     click.option("--target-psnr", type=click.FloatRange(min=0), metavar="DB",
                  help="Use the fewest levels whose output reaches this PSNR (dB); -k is then the most tried."),
     click.option("--target-ssim", type=click.FloatRange(-1, 1), metavar="S",
                  help="Use the fewest levels whose output reaches this SSIM."),
-    click.option("--max-error", type=click.FloatRange(min=0), metavar="E",
-                 help="Guarantee every pixel within E of the original, with the fewest levels that can "
-                      "(exact for gray images with the optimal strategy)."),
-    click.option("--max-bytes", type=click.IntRange(min=1), metavar="N",
-                 help="The output may take at most N bytes: alone, the most levels that fit; with a quality "
-                      "target, a limit it must also meet."),
+    click.option("--max-error", type=click.FloatRange(min=0), metavar="E", help="Guarantee every pixel within E "
+                 "of the original, with the fewest levels that can (exact for gray images with the optimal strategy)."),
+    click.option("--max-bytes", type=click.IntRange(min=1), metavar="N", help="The output may take at most N "
+                 "bytes: alone, the most levels that fit; with a quality target, a limit it must also meet."),
     click.option("--skip-if-larger", is_flag=True,
                  help="Write nothing (and keep INPUT) when the output would not be smaller than INPUT."),
 )
 _BATCH_OPTIONS = (
     click.option("--ext", metavar="EXT", help="Several inputs: the outputs' extension (default .png for quantize, "
                                               ".vq for compress), written as OUTDIR/NAME.EXT."),
-    click.option("--shared-codebook", is_flag=True,
-                 help="Fit one codebook on all inputs (their summed histograms) and apply it to each."),
-    click.option("-j", "--workers", type=click.IntRange(1, 256), default=None,
-                 help="Several inputs: files processed at once (default: the number of cores)."),
+    click.option("--shared-codebook", is_flag=True, help="Fit one codebook on all inputs (their summed histograms)."),
+    click.option("-j", "--workers", type=click.IntRange(1, 256), help="Several inputs: files processed at once "
+                                                                      "(default: the number of cores)."),
     click.option("-v", "--verbose", is_flag=True, help="Several inputs: a line per file as it is done."),
-    click.option("--chunks", metavar="ROWS[xCOLS]",
-                 help="Process a zarr array or a big TIFF chunk by chunk with Dask (never all in memory) and write "
-                      "the codes to OUT.zarr; default: the input's own chunks or tiles."),
-    click.option("--scheduler", metavar="WHERE",
-                 help="Dask scheduler for chunked work and for several inputs: threads, processes, synchronous, or "
-                      "the address of a dask.distributed cluster (tcp://HOST:PORT)."),
+    click.option("--chunks", metavar="ROWS[xCOLS]", help="Process a zarr array or a big TIFF chunk by chunk with "
+                 "Dask (never all in memory) into OUT.zarr; default: the input's own chunks or tiles."),
+    click.option("--scheduler", metavar="WHERE", help="Dask scheduler for chunked work and several inputs: threads, "
+                 "processes, synchronous, or a dask.distributed cluster's address (tcp://HOST:PORT)."),
 )
 
 
@@ -191,8 +179,6 @@ def _check_output(output, fmt, force, as_json):
                                "Writing to stdout ('-o -') needs --format.")
     try:
         return fmt if output == "-" else format_of(output, fmt, force=force)
-    except FileExistsError:
-        raise
     except ValueError as exc:
         raise click.UsageError(f"{exc} Or use --format.") from None
 
@@ -202,11 +188,9 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
     from .pipeline import quantize
 
     fmt = _check_output(output, fmt, force, as_json)
-    size = None
-    if skip_if_larger:
-        if source == "-" or not Path(source).is_file():
-            raise click.UsageError("--skip-if-larger keeps the input file, so INPUT must be a file.")
-        size = Path(source).stat().st_size
+    if skip_if_larger and (source == "-" or not Path(source).is_file()):
+        raise click.UsageError("--skip-if-larger keeps the input file, so INPUT must be a file.")
+    size = Path(source).stat().st_size if skip_if_larger else None
     name, image = _load(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
@@ -215,14 +199,12 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
         _note(f"warning: {warning.message}", quiet)
     if output == "-":
         _emit(output, result.to_bytes(fmt), force)
-        info = {"path": "-", "format": fmt, "skipped": False, "description": ""}
-    else:
-        info = result.write(output, fmt=fmt, force=force, smaller_than=size)
+    info = result.write(output, fmt=fmt, force=force, smaller_than=size) if output != "-" else {
+        "path": "-", "skipped": False, "description": ""}
     record = result.summary() | {"input": name, "output": info["path"], "format": fmt, "skipped": info["skipped"]}
     if as_json:
-        click.echo(json.dumps(record))
-    else:
-        _note(describe(record | {"description": info["description"], "input_bytes": size}), quiet)
+        return click.echo(json.dumps(record))
+    _note(describe(record | {"description": info["description"], "input_bytes": size}), quiet)
 
 
 def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, shared, workers, scheduler, verbose,
@@ -253,14 +235,12 @@ def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, share
 def _summary(records):
     """The batch summary on stderr: files, bytes in and out, mean PSNR, failures with their reasons."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from .batch import totals
 
     counts = totals(records)
-    table = Table(title="vqimage batch", show_header=True)
-    for header in counts:
-        table.add_column(header, justify="right")
+    table = Table(*(Column(header, justify="right") for header in counts), title="vqimage batch")
     table.add_row(*(value if isinstance(value, str) else f"{value:,}" for value in counts.values()))
     console = Console(stderr=True, width=120)
     console.print(table)
@@ -276,24 +256,17 @@ def _quantize_chunked(source, output, options, chunks, scheduler, force, quiet, 
 
     if not output.endswith(".zarr"):
         raise click.UsageError("Chunked processing writes the codes to a zarr array: -o OUT.zarr.")
-    others = [_option(name) for name in ("palette", "lock", "block", *TARGETS) if options[name] is not None]
-    others += ["--dither"] if options["dither"] != "none" or options["selective"] else []
-    others += ["--mode color/block"] if options["mode"] not in ("auto", "gray") else []
-    if others:
-        raise click.UsageError(f"Chunked processing fits gray levels with -k; it does not take {', '.join(others)}.")
-    darr = distributed.as_dask(source, chunks=_parse_dims(chunks, "--chunks", counts=(1, 2)))
-    codebook = distributed.quantize_to_zarr(
-        darr, output, options["n_levels"], scheduler=scheduler, overwrite=force,
-        progress=not quiet and not as_json and sys.stderr.isatty(), strategy=options["strategy"] or "optimal",
-        reconstruction=options["reconstruction"] or "centroid")
+    codebook = distributed.quantize_to_zarr(source, output, chunks=_parse_dims(chunks, "--chunks", counts=(1, 2)),
+                                            scheduler=scheduler, overwrite=force, progress=not quiet and not as_json
+                                            and sys.stderr.isatty(), **options)
+    codes, k = distributed.read_codes(output)[0], codebook.n_levels
     if as_json:
-        click.echo(json.dumps({"input": source, "shape": list(darr.shape), "dtype": str(darr.dtype),
-                               "chunks": list(darr.chunksize), "n_levels": codebook.n_levels,
-                               "strategy": codebook.strategy, "levels": codebook.levels.tolist(), "output": output,
-                               "format": "zarr"}))
-    _note(f"{source}: {'x'.join(map(str, darr.shape))} {darr.dtype} in {'x'.join(map(str, darr.chunksize))} chunks "
-          f"-> {codebook.n_levels} levels ({codebook.strategy}); wrote the codes to {output} (zarr, codebook in its "
-          "attributes)", quiet or as_json)
+        return click.echo(json.dumps({"input": source, "shape": list(codes.shape), "dtype": str(codebook.dtype),
+                                      "chunks": list(codes.chunksize), "n_levels": k, "strategy": codebook.strategy,
+                                      "levels": codebook.levels.tolist(), "output": output, "format": "zarr"}))
+    _note(f"{source}: {'x'.join(map(str, codes.shape))} {codebook.dtype} in {'x'.join(map(str, codes.chunksize))} "
+          f"chunks -> {k} levels ({codebook.strategy}); wrote the codes to {output} (zarr, codebook in its attributes)",
+          quiet)
 
 
 def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, shared_codebook=False, workers=None,
@@ -322,17 +295,14 @@ def quantize(inputs, **options):
 
     \b
     vqimage quantize camera -k 8 -o camera8.png            # optimal gray levels
-    vqimage quantize astronaut -k 64 -o astro64.png        # 64-color PNG-8
-    vqimage quantize astronaut -k 16 -d floyd-steinberg -o a.gif
+    vqimage quantize astronaut -k 16 -d floyd-steinberg -o a.gif   # 16 colors, dithered
     vqimage quantize coffee -p epaper7 -d floyd-steinberg -o frame.raw   # 7-color e-paper, 4 bits/pixel
-    vqimage quantize camera -m block --block 4x4 -k 256 -o blocks.vq
-    vqimage quantize photos/ 'scans/*.tif' -k 16 -o out/ --ext .png   # many files, all cores
+    vqimage quantize camera --target-psnr 35 -o c35.png     # the fewest levels reaching 35 dB
     vqimage quantize frames/ -k 64 --shared-codebook -o gif/ --ext .gif   # one palette for all
 
-    Color images stay color unless --mode gray (BT.601 luma). Several inputs
-    (files, directories, globs) go to -o OUTDIR as NAME.EXT, in parallel; every
-    good file is finished, a summary lists the failures, and the exit code is
-    1 if any failed.
+    Color images stay color unless --mode gray (BT.601 luma). Several inputs (files,
+    directories, globs) go to -o OUTDIR as NAME.EXT, in parallel; every good file is
+    finished, a summary lists the failures, and the exit code is 1 if any failed.
     """
     _quantize(inputs, **options)
 
@@ -356,11 +326,9 @@ def compress(inputs, **options):
 
 
 def _read_vq_bytes(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    if not Path(source).is_file():
+    if source != "-" and not Path(source).is_file():
         raise FileNotFoundError(f"{source}: no such file.")
-    return Path(source).read_bytes()
+    return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
 
 
 @cli.command(epilog=EPILOG)
@@ -379,9 +347,8 @@ def decompress(input, output, fmt, coder, force, quiet, as_json):
     data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape)
     _emit(output, data, force)
     if as_json:
-        click.echo(json.dumps({"input": input, "shape": list(codes.shape), "n_levels": codebook.n_levels,
-                               "output": output, "format": fmt, "bytes": len(data)}))
-        return
+        return click.echo(json.dumps({"input": input, "shape": list(codes.shape), "n_levels": codebook.n_levels,
+                                      "output": output, "format": fmt, "bytes": len(data)}))
     _note(f"{input}: {'x'.join(map(str, codes.shape))}, {codebook.n_levels} levels -> wrote {output} "
           f"({len(data):,} bytes, {description})", quiet)
 
@@ -416,15 +383,11 @@ def info(input, as_json):
 def compare(input, n_levels, mode, as_json, no_reference, data_range):
     """Compare every strategy on INPUT at N levels (gray) or N colors.
 
-    Gray: one row per strategy (uniform, quantile, kmeans, optimal) and
-    scikit-learn's KBinsDiscretizer kmeans (the Vector Quantization Example's
-    choice): MSE, PSNR, SSIM, the bytes of the codes as float64 (what
-    KBinsDiscretizer returns), as uint8/uint16, and packed at ceil(log2 N)
-    bits, and the fit+encode time (best of 3).
-
-    Color: vqimage kmeans and wu beside Pillow's median cut and fast octree and
-    scikit-learn's KMeans fitted on 1,000 pixels (its Color Quantization
-    example); the float64 column is that example's float image.
+    Gray: uniform, quantile, kmeans, optimal and scikit-learn's KBinsDiscretizer
+    kmeans (the seed's): MSE, PSNR, SSIM, the codes' bytes as float64 (what
+    KBinsDiscretizer returns), as uint8/16 and packed, fit+encode time (best of 3).
+    Color: vqimage kmeans and wu, Pillow's median cut and fast octree, and
+    scikit-learn's KMeans on 1,000 pixels (its Color Quantization example).
     """
     from .compare import compare as compare_all
 
@@ -432,8 +395,7 @@ def compare(input, n_levels, mode, as_json, no_reference, data_range):
     rows = compare_all(image, n_levels, mode=mode, reference=not no_reference, data_range=data_range)
     unit = "colors" if rows[0].pixels < image.size else "levels"
     if as_json:
-        click.echo(json.dumps([row.as_json() for row in rows], indent=1))
-        return
+        return click.echo(json.dumps([row.as_json() for row in rows], indent=1))
     from rich.console import Console
     from rich.table import Table
 
@@ -478,12 +440,10 @@ def demo(input, outdir, n_levels, force):
 def report(input, n_levels, outdir, force):
     """Write a self-contained HTML report of what quantizing INPUT costs.
 
-    One file, figures embedded, no scripts or links (it opens offline): the
-    original beside each strategy at N levels, the histogram with each
-    strategy's levels, error maps, and rate-distortion curves (PSNR and SSIM
-    against the .vq file's bits per pixel) beside JPEG and WebP (lossy) of
-    the original, with a sentence on where transform codecs win. Color
-    images are reported in gray.
+    One file that opens offline: each strategy at N levels beside the original,
+    histograms with the levels, error maps, and PSNR/SSIM against the .vq
+    file's bits per pixel beside JPEG and WebP (lossy), with where transform
+    codecs win. Color images are reported in gray.
     """
     from .report.html import write_report
 
@@ -511,15 +471,12 @@ def main(argv=None) -> int:
         exc.show()
         return exc.exit_code
     except ConflictError as exc:  # options that do not go together: a usage error
-        click.echo(f"Error: {_options_words(' '.join(str(exc).split()))}", err=True)
+        click.echo(f"Error: {_options_words(_line(exc))}", err=True)
         return 2
     except TargetError as exc:
-        click.echo(f"vqimage: target not met: {' '.join(str(exc).split())}", err=True)
+        click.echo(f"vqimage: target not met: {_line(exc)}", err=True)
         return 3
-    except click.exceptions.Abort:
-        click.echo("vqimage: aborted", err=True)
-        return 130
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("vqimage: interrupted", err=True)
         return 130
     except BrokenPipeError:
@@ -527,10 +484,13 @@ def main(argv=None) -> int:
     except Exception as exc:  # one line, never a traceback (VQIMAGE_DEBUG=1 shows it)
         if os.environ.get("VQIMAGE_DEBUG"):
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__  # always one line
-        click.echo(f"vqimage: error: {message}", err=True)
+        click.echo(f"vqimage: error: {_line(exc)}", err=True)
         return 1
     return 0
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def run():  # console-script entry point

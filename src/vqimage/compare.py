@@ -153,7 +153,7 @@ def compare(image, n_levels: int, *, mode: str = "gray", reference: bool = True,
 
 
 def _sklearn_row(image, n_levels, peak) -> Row:
-    require("sklearn", "compare's scikit-learn row")
+    require("sklearn", "The scikit-learn reference row (leave it out: reference=False, --no-reference)")
     from sklearn.preprocessing import KBinsDiscretizer
 
     column = np.asarray(image).reshape(-1, 1)
@@ -212,7 +212,7 @@ def compare_colors(image, n_colors: int, *, reference: bool = True, repeat: int 
 
 
 def _sklearn_colors(image, n_colors) -> Row:
-    require("sklearn", "compare's scikit-learn row")
+    require("sklearn", "The scikit-learn reference row (leave it out: reference=False, --no-reference)")
     from sklearn.cluster import KMeans
     from sklearn.utils import shuffle
 

@@ -64,6 +64,9 @@ DEFAULT_CHUNK_BYTES = 64 << 20
 _ATTR_CODEBOOK = "vqimage_codebook"
 _ATTR_DONE = "vqimage_complete"
 _ATTR_SHAPE = "vqimage_image_shape"
+# vqimage.quantize's options that do not apply chunk by chunk, with their "not given" values.
+_UNCHUNKED = {"palette": None, "lock": None, "block": None, "target_psnr": None, "target_ssim": None,
+              "max_error": None, "max_bytes": None, "dither": "none", "selective": False, "dither_strength": 1.0}
 
 
 def as_dask(data, *, chunks=None):
@@ -209,13 +212,18 @@ def decode(codes, codebook: Codebook, *, dtype=None):
 
 def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: Codebook | None = None,
                      chunks=None, scheduler=None, overwrite: bool = False, bins=None, progress: bool = False,
-                     **options) -> Codebook:
-    """Fit (or take) a codebook for ``source`` and write its codes to the zarr array ``target``.
+                     mode: str = "gray", **options) -> Codebook:
+    """Fit (or take) a gray codebook for ``source`` and write its codes to the zarr array ``target``.
 
-    The codes are written to ``target`` + ``.partial``, their attributes get
-    the codebook and the image's shape, then ``vqimage_complete``; the folder is
-    renamed to ``target`` only then. An existing ``target`` is replaced only
-    with ``overwrite=True``. Returns the codebook.
+    ``source`` is anything :func:`as_dask` takes (an array, a zarr or TIFF
+    path, a built-in name). The codes are written to ``target`` +
+    ``.partial``, their attributes get the codebook and the image's shape,
+    then ``vqimage_complete``; the folder is renamed to ``target`` only then.
+    An existing ``target`` is replaced only with ``overwrite=True``.
+    ``options`` go to :func:`vqimage.fit` (strategy, reconstruction);
+    :func:`vqimage.quantize`'s other options (palettes, dithering, targets,
+    blocks) are refused, chunk by chunk they do not apply. Returns the
+    codebook.
     """
     import dask.array as da
 
@@ -223,6 +231,11 @@ def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: C
     target = Path(target)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; use overwrite=True (--force) to replace it.")
+    unsupported = [f"'{k}'" for k, v in options.items() if k in _UNCHUNKED and v != _UNCHUNKED[k]]
+    unsupported += ["'mode' color/block"] if mode not in ("auto", "gray") else []
+    if unsupported:
+        raise ConflictError(f"Chunked processing fits gray levels; it does not take {', '.join(unsupported)}.")
+    options = {k: v for k, v in options.items() if k not in _UNCHUNKED and v is not None}
     if codebook is None and n_levels is None:
         raise ConflictError("Missing 'n_levels' (or give a 'codebook').")
     darr = as_dask(source, chunks=chunks)

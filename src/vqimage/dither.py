@@ -212,7 +212,7 @@ def dither_codes(
 
     empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
     if color:
-        from ._cells import cell_candidates
+        from ._cells_kernels import cell_candidates
 
         bits = _CELL_BITS[d]
         start, items, _ = cell_candidates(levels, np.arange(1 << (bits * d), dtype=np.int64), bits, 1.0, 0.0)

@@ -259,8 +259,8 @@ def quantize(
     fmt : str, optional
         The output format whose size the result measures (and ``max_bytes``
         limits): a key of :data:`vqimage.pack.formats.FORMATS`. Default: the
-        codes packed at exactly ``ceil(log2 n_levels)`` bits ('vq' for
-        ``max_bytes``).
+        codes packed at exactly ``ceil(log2 n_levels)`` bits (for ``max_bytes``:
+        'vq').
     coder : {'context', 'packed'}, optional
         The .vq payload coder.
     data_range : float or (float, float), optional
@@ -334,9 +334,13 @@ def quantize(
     if codebook is None and palette is not None:
         codebook, image = _palette_codebook(palette, image, mode)
     elif codebook is None and targets:
-        found = search(image, **targets, mode=mode, strategy=strategy, max_levels=n_levels or 256, fmt=fmt or "vq",
+        fmt = fmt or ("vq" if max_bytes is not None else None)  # sizes cost an encoding: only where asked
+        found = search(image, **targets, mode=mode, strategy=strategy, max_levels=n_levels or 256, fmt=fmt,
                        coder=coder, data_range=peak, progress=progress, caller=_CALLER, **options)
-        codebook, codes, evaluation, fmt = found.codebook, found.codes, found.evaluation, found.evaluation.fmt
+        codebook, codes, evaluation = found.codebook, found.codes, found.evaluation
+        if evaluation.bytes is None:
+            pixels = image.size // (image.shape[-1] if codebook.mode == "color" else 1)
+            evaluation = evaluation.with_size(packed_size(codes.size, codebook.n_levels), pixels, "packed")
     elif codebook is None:
         if lock is not None:
             options["fixed"] = _locked_colors(load_palette(lock), image)
@@ -389,12 +393,13 @@ def _check_mode(mode, image, strategy, reconstruction, block, palette, lock, cod
 
 def _palette_codebook(palette, image, mode):
     """The codebook of a fixed palette and the image as it takes it: gray levels when both are gray."""
+    colors = load_palette(palette)  # a bad palette fails here, with its own reason
     if mode == "gray":
         try:
-            return palette_codebook(palette, mode="gray"), image
+            return palette_codebook(colors, mode="gray"), image
         except ValueError:  # a colored or unordered palette: map the gray image as colors
             pass
-    return palette_codebook(palette, mode="color"), as_mode_image(image, "color")
+    return palette_codebook(colors, mode="color"), as_mode_image(image, "color")
 
 
 def _locked_colors(colors, image):

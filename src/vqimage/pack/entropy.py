@@ -103,7 +103,7 @@ about 4 a cycle, and waits for the hashed tables (a quarter of the time).
 
 Measurements behind the choices
 -------------------------------
-Bits per pixel of ``vqimage.fit(image, k).encode(image)``, JPEG XL lossless
+Bits per pixel of ``vqimage.encode(image, vqimage.fit(image, k))``, JPEG XL lossless
 effort 9 of the same quantized image in brackets (face 8: [0.742], face 64:
 [2.371]). A binary search over the codes, mixing 6 contexts relative to each
 split, gave face 8: 0.726; coding ``c == pv`` first with contexts relative to

@@ -24,7 +24,7 @@ def _bins(values: np.ndarray):
 
 
 def _figure(**kwargs):
-    require("matplotlib", "Figures and the HTML report")
+    require("matplotlib", "Drawing figures")
     from matplotlib.figure import Figure
 
     return Figure(**kwargs)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
+from .._optional import require
 from .._validation import FitWarning
 from ..compare import sweep
 from ..io import to_gray, write_atomic
@@ -160,6 +161,7 @@ def _verdict(records, lossy) -> str:
 
 def report_html(image, name: str, *, n_levels: int = 8, levels=SWEEP_LEVELS, progress=None) -> str:
     """The report's HTML text (see the module notes)."""
+    require("matplotlib", "The report")
     image = to_gray(np.asarray(image))
     if image.dtype not in (np.uint8, np.uint16) or image.ndim != 2:
         raise ValueError(f"The report takes an 8- or 16-bit image; {name} is {image.dtype} of shape {image.shape}.")

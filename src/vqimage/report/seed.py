@@ -57,6 +57,8 @@ def run_demo(source=None, outdir="demo-output", *, n_levels: int = 8, force: boo
     Returns a dict of the key numbers (used by tests): name, shape, nbytes,
     per-strategy MSE, the optimal codebook, packed bytes and figure paths.
     """
+    require("sklearn", "The demo")
+    require("matplotlib", "The demo")
     name, image = _load(source, echo)
     if image.dtype.kind not in "ui":
         raise ValueError(f"The demo needs an integer image; {name} is {image.dtype}.")

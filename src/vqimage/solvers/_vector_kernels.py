@@ -26,7 +26,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._cells import CHUNKS, candidates
+from .._cells import CHUNKS
+from .._cells_kernels import candidates
 
 __all__ = ["weighted_sums", "split_boxes", "merge_clusters", "lloyd", "hartigan"]
 
