@@ -1,4 +1,4 @@
-"""Histograms: exact counts for every dtype, weights, binning, merging."""
+"""Histograms: exact gray counts for every dtype, weights, binning, merging; vector histograms."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import vqimage
-from vqimage import Histogram
+from conftest import FAST, cell_of
+from vqimage import Histogram, _histogram_kernels, fit
+from vqimage._vectors import image_blocks
+from vqimage.histogram import vector_histogram
+
+
+# --------------------------------------------------------------------------- gray histograms
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64"])
@@ -88,3 +94,91 @@ def test_repr_and_errors():
         vqimage.histogram(np.ones(3), bins=3, data_range=(0, np.nan))
     with pytest.raises(ValueError, match="Use vqimage.histogram|apply to images"):
         vqimage.fit(hist, 2, weights=np.ones(4))
+
+
+# --------------------------------------------------------------------------- vector histograms: unique_cells
+
+
+@st.composite
+def cell_vectors(draw):
+    d = draw(st.integers(1, 4))
+    # Table sizes: 2**(bits * d) cells and 2**((8 - bits) * d) in-cell keys stay small.
+    low = {1: 1, 2: 1, 3: 3, 4: 4}[d]
+    high = {1: 8, 2: 8, 3: 6, 4: 5}[d]
+    bits = draw(st.integers(low, high))
+    n = draw(st.integers(1, 120))
+    elements = st.sampled_from([0, 1, 2, 63, 64, 127, 128, 200, 255]) if draw(st.booleans()) else st.integers(0, 255)
+    vectors = draw(hnp.arrays(np.uint8, (n, d), elements=elements))
+    weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0, 1000, allow_nan=False)))
+    return vectors, weights, bits
+
+
+@FAST
+@given(cell_vectors())
+def test_unique_cells(case):
+    vectors, weights, bits = case
+    uniques, counts, cell_start, cell_ids, inverse = _histogram_kernels.unique_cells(vectors, weights, bits)
+    u, m = uniques.shape[0], cell_ids.size
+    assert len({tuple(r) for r in uniques.tolist()}) == u  # distinct
+    assert {tuple(r) for r in uniques.tolist()} == {tuple(r) for r in vectors.tolist()}
+    np.testing.assert_array_equal(uniques[inverse], vectors)
+    np.testing.assert_allclose(counts, np.bincount(inverse, weights, minlength=u), rtol=1e-12)
+    assert counts.sum() == pytest.approx(weights.sum(), rel=1e-12)
+    assert cell_start[0] == 0 and cell_start[-1] == u and cell_start.size == m + 1
+    assert (np.diff(cell_start) > 0).all() and (np.diff(cell_ids) > 0).all()
+    ids = cell_of(uniques, bits)
+    np.testing.assert_array_equal(ids, np.repeat(cell_ids, np.diff(cell_start)))  # grouped by increasing id
+    np.testing.assert_array_equal(np.unique(cell_of(vectors, bits)), cell_ids)
+
+
+@FAST
+@given(
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 12)),
+    block=st.sampled_from([(1, 2), (1, 3), (2, 2), (2, 3), (2, 4), (3, 3), (4, 4), (1, 16)]),
+    seed=st.integers(0, 2**32 - 1),
+    levels=st.sampled_from([2, 4, 256]),
+)
+def test_block_histogram_is_the_distinct_tiles_grouped_by_cell(shape, block, seed, levels):
+    from vqimage._cells import cell_bits as _cell_bits
+
+    rng = np.random.default_rng(seed)
+    image = rng.choice(np.linspace(0, 255, levels).astype(np.uint8), shape)
+    h = vector_histogram(image, mode="block", block=block)
+    tiles, _ = image_blocks(image, block)
+    rows, counts = np.unique(tiles, axis=0, return_counts=True)
+    d = block[0] * block[1]
+    assert h.mode == "block" and h.block == block and h.n_components == d and h.bits == _cell_bits(d)
+    assert h.total == tiles.shape[0] and h.transparent == 0
+    got = {tuple(v): c for v, c in zip(h.vectors.tolist(), h.counts.tolist())}
+    assert got == {tuple(v): float(c) for v, c in zip(rows.tolist(), counts.tolist())}
+    ids = cell_of(h.vectors, h.bits)
+    np.testing.assert_array_equal(ids, np.repeat(h.cell_ids, np.diff(h.cell_start)))
+    assert (np.diff(h.cell_ids) > 0).all() and h.cell_start[0] == 0 and h.cell_start[-1] == h.n_vectors
+
+
+# --------------------------------------------------------------------------- vector histograms: colors
+
+
+def test_histograms_add_like_concatenated_images(astronaut):
+    a, b = astronaut[:64, :96], astronaut[200:264, 300:396]
+    h_sum = vector_histogram(a) + vector_histogram(b)
+    h_cat = vector_histogram(np.concatenate([a, b]))
+    for name in ("vectors", "counts", "cell_start", "cell_ids"):
+        np.testing.assert_array_equal(getattr(h_sum, name), getattr(h_cat, name))
+    assert h_sum.total == a.shape[0] * a.shape[1] * 2
+    assert sum([vector_histogram(a), vector_histogram(b)]).counts.tolist() == h_sum.counts.tolist()
+    shared = fit(h_sum, 16, mode="color")
+    assert shared == fit(np.concatenate([a, b]), 16, mode="color")
+    assert fit(h_sum, 16, mode="auto") == shared
+    with pytest.raises(ValueError, match="Cannot add a RGB histogram and a RGBA histogram"):
+        vector_histogram(a) + vector_histogram(np.dstack([a, np.full(a.shape[:2], 255, np.uint8)]))
+
+
+def test_vector_histogram_weights_and_transparency():
+    image = np.array([[[1, 2, 3, 255], [1, 2, 3, 255], [9, 9, 9, 0]], [[1, 2, 3, 255], [4, 5, 6, 7], [0, 0, 0, 0]]],
+                     np.uint8)
+    h = vector_histogram(image, weights=np.array([[1.0, 2.0, 3.0], [0.5, 0.0, 4.0]]))
+    assert h.vectors.tolist() == [[1, 2, 3, 255]] and h.counts.tolist() == [3.5]  # zero weight dropped
+    assert h.transparent == 7.0 and h.total == 10.5
+    assert (h + h).transparent == 14.0 and (h + h).counts.tolist() == [7.0]
+    assert "RGBA" in repr(h) and "n_vectors=1" in repr(h)

@@ -1,4 +1,4 @@
-"""Palettes: presets, every source load_palette reads, validation, save_palette round trips."""
+"""Palettes: presets, every source load_palette reads, validation, save_palette, palette_codebook."""
 
 import json
 import re
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import vqimage
 from vqimage import VQError
 from vqimage.palettes import (
     DEVICE_CODES,
@@ -14,6 +15,7 @@ from vqimage.palettes import (
     PRESETS,
     check_palette,
     load_palette,
+    palette_codebook,
     save_palette,
     to_hex,
 )
@@ -463,3 +465,43 @@ def test_save_errors(tmp_path):
     with pytest.raises(ValueError, match="The 'palette' parameter of save_palette must hold distinct colors"):
         save_palette(tmp_path / "d.gpl", [[0, 0, 0], [0, 0, 0]])
     assert not (tmp_path / "d.gpl").exists()
+
+
+# --------------------------------------------------------------------------- palette_codebook
+
+
+def test_gray_preset_on_camera(camera):
+    cb = palette_codebook("gray4", mode="gray")
+    assert cb.mode == "gray" and cb.levels.tolist() == [0, 85, 170, 255]
+    expected = np.abs(camera.astype(np.float64)[..., None] - np.array([0, 85, 170, 255])).argmin(-1)
+    np.testing.assert_array_equal(vqimage.encode(camera, cb), expected)
+    np.testing.assert_array_equal(vqimage.decode(vqimage.encode(camera, cb), cb), np.array([0, 85, 170, 255], np.uint8)[expected])
+
+
+def test_color_palette_keeps_the_users_order():
+    cb = palette_codebook("#ffffff, #000000 #ff0000")
+    assert cb.mode == "color" and cb.levels.tolist() == [[255, 255, 255], [0, 0, 0], [255, 0, 0]]
+    assert cb.strategy == "palette" and cb.reconstruction == "palette"
+    image = np.array([[[250, 250, 250], [10, 0, 0], [200, 10, 10]]], np.uint8)
+    assert vqimage.encode(image, cb).tolist() == [[0, 1, 2]]
+    assert palette_codebook(["#f00", "#0f0"]).levels.tolist() == [[255, 0, 0], [0, 255, 0]]
+
+
+@pytest.mark.parametrize(
+    ("palette", "message"),
+    [
+        ("#ffffff,#000000", "keeps the palette's order only when it increases"),
+        ("#000000,#808080,#808081", "needs a gray palette"),
+        ("#000000,#ff0000", r"needs a gray palette \(R = G = B, opaque\)"),
+        ("#00000080,#ffffffff", "needs a gray palette"),
+    ],
+)
+def test_gray_palette_errors(palette, message):
+    with pytest.raises(ValueError, match=message):
+        palette_codebook(palette, mode="gray")
+    assert palette_codebook(palette, mode="color").n_levels == palette.count(",") + 1
+
+
+def test_palette_codebook_bad_mode():
+    with pytest.raises(ValueError, match="'mode' parameter of palette_codebook"):
+        palette_codebook("gray4", mode="block")

@@ -1,18 +1,13 @@
 """Targets choose the level count a brute-force sweep chooses; unreachable targets fail cleanly."""
 
-import itertools
 import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import vqimage
 from vqimage.cli import main
-from vqimage.compare import SWEEP_FIELDS, sweep
 from vqimage.pack.formats import export_bytes
-from vqimage.solvers import max_error_codebook
 from vqimage.targets import TargetError
 
 
@@ -47,33 +42,6 @@ def test_max_error_is_the_fewest_levels_of_any_codebook(gray, bound):
     assert out.metrics.max_error <= bound
     restored = vqimage.decode(out.codes, out.codebook)
     assert np.abs(restored.astype(int) - gray.astype(int)).max() <= bound
-
-
-def min_levels_brute_force(values, bound):
-    """Fewest groups over every partition of the sorted values (contiguous: optimal for 1-D)."""
-    n = len(values)
-    for k in range(1, n + 1):
-        for cuts in itertools.combinations(range(1, n), k - 1):
-            bounds = [0, *cuts, n]
-            if all(values[b - 1] - values[a] <= 2 * bound for a, b in zip(bounds, bounds[1:])):
-                return k
-    return n
-
-
-@settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.integers(0, 255), min_size=1, max_size=9, unique=True), bound=st.integers(0, 20))
-def test_max_error_codebook_matches_brute_force(values, bound):
-    image = np.array(sorted(values), np.uint8)
-    cb = max_error_codebook(image, bound)
-    assert cb.n_levels == min_levels_brute_force(sorted(values), bound)
-    assert np.abs(vqimage.decode(vqimage.encode(image, cb), cb).astype(int) - image.astype(int)).max() <= bound
-
-
-def test_max_error_on_floats_is_not_rounded():
-    image = np.array([0.0, 0.3, 0.61, 2.0])  # 0.61 is 0.01 too far from 0 to share its level
-    cb = max_error_codebook(image, 0.3)
-    assert cb.n_levels == 3 and np.abs(vqimage.decode(vqimage.encode(image, cb), cb) - image).max() <= 0.3
-    assert max_error_codebook(image, 0.305).n_levels == 2
 
 
 @pytest.mark.parametrize("share", [0.05, 0.1])
@@ -137,20 +105,6 @@ def test_color_target(camera):
     assert out.metrics.psnr >= 28 and out.codebook.mode == "color"
     smaller = vqimage.fit(image, out.n_levels - 1, mode="color")
     assert vqimage.metrics.psnr(image, vqimage.decode(vqimage.encode(image, smaller), smaller)) < 28
-
-
-def test_sweep_records(camera):
-    rows = sweep(camera, levels=[2, 4], strategies=("optimal", "uniform"), formats=("vq", "png"))
-    assert [(r.strategy, r.n_levels) for r in rows] == [("optimal", 2), ("optimal", 4), ("uniform", 2),
-                                                              ("uniform", 4)]
-    records = [r.as_record() for r in rows]
-    assert all(set(r) == set(SWEEP_FIELDS) for r in records)
-    assert records[1]["psnr"] == pytest.approx(psnr_of(camera, 4))
-    assert records[1]["packed_bpp"] == 2 and np.isnan(records[1]["webp_bytes"])
-    cb = vqimage.fit(camera, 4)
-    assert records[1]["png_bytes"] == len(export_bytes("png", vqimage.encode(camera, cb), cb)[0])
-    assert rows[1].bits_per_pixel("vq") == 8 * len(vqimage.compress(camera, codebook=cb)) / camera.size
-    assert rows[0].mse > rows[1].mse and rows[0].ssim < rows[1].ssim
 
 
 def run(argv, capsys):

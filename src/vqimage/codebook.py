@@ -108,8 +108,9 @@ class Codebook:
         if mode == "color" and levels.shape[1] not in (3, 4):
             raise ValueError(f"A color codebook has RGB (3) or RGBA (4) levels. Got {levels.shape[1]} components.")
         if mode == "block":
-            if block is None or len(block) != 2 or any(int(b) < 1 for b in block):
-                raise ValueError(f"A block codebook needs block=(rows, cols). Got {block!r}.")
+            if not (isinstance(block, tuple | list) and len(block) == 2 and all(
+                    isinstance(b, int | np.integer) and not isinstance(b, bool) and b >= 1 for b in block)):
+                raise ValueError(f"A block codebook needs block=(rows, cols) of positive ints. Got {block!r}.")
             block = (int(block[0]), int(block[1]))
             if block[0] * block[1] != levels.shape[1]:
                 raise ValueError(f"Block {block} has {block[0] * block[1]} pixels; the levels have {levels.shape[1]}.")

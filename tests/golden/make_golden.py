@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/golden/make_golden.py
 
-tests/test_golden.py decodes the committed files on every run and checks that
+tests/pack/test_golden.py decodes the committed files on every run and checks that
 today's encoder still writes the same bytes, so an accidental change fails loudly.
 """
 

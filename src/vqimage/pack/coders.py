@@ -60,9 +60,17 @@ class Codec(ABC):
         """dtype of the decoded codes: uint8 up to 256 levels, uint16 above."""
         return code_dtype(self.n_levels)
 
-    @abstractmethod
-    def encode(self, codes: np.ndarray) -> bytes:
+    def encode(self, codes) -> bytes:
         """The payload of ``codes`` (shape :attr:`shape`, every value < :attr:`n_levels`)."""
+        codes = np.asarray(codes)
+        if codes.shape != self.shape:
+            raise ValueError(f"The 'codes' parameter of {type(self).__name__}.encode must have shape {self.shape}. "
+                             f"Got {codes.shape}.")
+        return self._encode(codes)
+
+    @abstractmethod
+    def _encode(self, codes: np.ndarray) -> bytes:
+        """The payload of checked codes."""
 
     @abstractmethod
     def decode(self, data, out: np.ndarray | None = None) -> np.ndarray:
@@ -77,9 +85,9 @@ class Codec(ABC):
     def _out(self, out):
         if out is None:
             return np.zeros(self.shape, self.dtype)
-        if out.shape != self.shape or out.dtype != self.dtype:
-            raise ValueError(f"The 'out' parameter of {type(self).__name__}.decode must have shape {self.shape} "
-                             f"and dtype {self.dtype}. Got {out.shape} {out.dtype}.")
+        if out.shape != self.shape or out.dtype != self.dtype or not out.flags.c_contiguous:
+            raise ValueError(f"The 'out' parameter of {type(self).__name__}.decode must be a C-contiguous "
+                             f"{self.dtype} array of shape {self.shape}. Got {out.dtype} of shape {out.shape}.")
         return out
 
     def get_config(self) -> dict:
@@ -105,7 +113,7 @@ class ContextCodec(Codec):
 
     codec_id = "context"
 
-    def encode(self, codes):
+    def _encode(self, codes):
         from .entropy import encode_codes
 
         return encode_codes(codes, self.n_levels)
@@ -123,13 +131,13 @@ class PackedCodec(Codec):
     --------
     >>> import numpy as np
     >>> codec = PackedCodec(8, (1, 8))
-    >>> codec.encode(np.arange(8, dtype=np.uint8)).hex()
+    >>> codec.encode(np.arange(8, dtype=np.uint8).reshape(1, 8)).hex()
     '053977'
     """
 
     codec_id = "packed"
 
-    def encode(self, codes):
+    def _encode(self, codes):
         from .bits import pack
 
         return pack(codes, self.n_levels)
@@ -147,7 +155,7 @@ CODERS = {codec.codec_id: codec for codec in (ContextCodec, PackedCodec)}
 DEFAULT_CODER = next(iter(CODERS))
 
 
-def get_codec(coder: str, n_levels: int, shape, *, caller: str = "compress") -> Codec:
+def get_codec(coder: str, n_levels: int, shape, *, caller: str = "get_codec") -> Codec:
     """The codec ``coder`` (an id of :data:`CODERS`) for ``n_levels`` levels and a ``shape`` raster."""
     check_param("coder", coder, Options(CODERS), caller=caller)
     return CODERS[coder](n_levels, shape)

@@ -108,7 +108,7 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
     elif image_shape is not None:
         raise ValueError("image_shape= is for block codebooks only.")
     raster = _as_2d(codes.shape)
-    codec = get_codec(coder, codebook.n_levels, raster)
+    codec = get_codec(coder, codebook.n_levels, raster, caller="compress")
     payload = codec.encode(codes.reshape(raster).astype(code_dtype(codebook.n_levels), copy=False))
     header = zlib.compress(
         json.dumps(

@@ -1,4 +1,4 @@
-"""The .vq container: round trips, and safety against damaged, truncated, foreign and hostile files."""
+"""The .vq container: gray, color and block round trips; safety against damaged and hostile files."""
 
 import json
 import struct
@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import vqimage
-from vqimage import VQError
+from conftest import rgba_image
+from vqimage import VQError, fit
 from vqimage.pack.container import CODERS, MAGIC
+
 
 AVAILABLE_CODERS = list(CODERS)
 
@@ -212,3 +214,77 @@ def test_errors_of_the_api(camera):
         vqimage.decompress("camera.vq")
     with pytest.raises(ValueError, match="'max_pixels' parameter of decompress"):
         vqimage.decompress(b"", max_pixels=0)
+
+
+# --------------------------------------------------------------------------- color and block .vq files
+
+
+@pytest.mark.parametrize("coder", ["context", "packed"])
+@pytest.mark.parametrize("kind", ["rgb", "rgba", "block22", "block44"])
+def test_vq_round_trip(coder, kind, astronaut):
+    if kind == "rgb":
+        image, options = astronaut[100:161, 50:133], {"mode": "color"}
+    elif kind == "rgba":
+        image, options = rgba_image(), {"mode": "color"}
+    else:
+        side = 2 if kind == "block22" else 4
+        image, options = vqimage.load_image("camera")[:37, :51], {"mode": "block", "block": (side, side)}
+    cb = fit(image, 12, **options)
+    data = vqimage.compress(image, 12, coder=coder, **options)
+    codes, restored = vqimage.decompress(data)
+    assert restored == cb
+    np.testing.assert_array_equal(codes, vqimage.encode(image, cb))
+    recon = vqimage.decompress_image(data)
+    assert recon.shape == image.shape and recon.dtype == np.uint8
+    expected = vqimage.decode(vqimage.encode(image, cb), cb, shape=image.shape if cb.mode == "block" else None)
+    np.testing.assert_array_equal(recon, expected)
+    assert vqimage.compress(image, codebook=cb, coder=coder) == data
+    info = vqimage.vq_info(data)
+    assert info["mode"] == cb.mode and info["image_shape"] == list(image.shape)
+    assert info["shape"] == list(codes.shape) and info["n_levels"] == 12 and info["bytes"] == len(data)
+    assert info["coder"] == coder and info["original_bytes"] == image.size
+    pixels = image.shape[0] * image.shape[1]
+    assert info["bits_per_pixel"] == pytest.approx(8 * len(data) / pixels)
+
+
+def reseal(data: bytes, header: dict) -> bytes:
+    """The file with another JSON header, its magic/version/flags kept and its CRC made valid again."""
+    hlen, plen = struct.unpack_from("<IQ", data, 12)
+    payload = data[24 + hlen : 24 + hlen + plen]
+    raw = zlib.compress(json.dumps(header).encode())
+    body = data[:12] + struct.pack("<IQ", len(raw), len(payload)) + raw + payload
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def header_of(data: bytes) -> dict:
+    (hlen,) = struct.unpack_from("<I", data, 12)
+    return json.loads(zlib.decompress(data[24 : 24 + hlen]))
+
+
+@pytest.mark.parametrize("bad", [[100, 51], [37], [37, 51, 1], ["37", 51], [0, 51], None, [37, 56]])
+def test_damaged_image_shape_is_refused(bad, camera):
+    image = camera[:37, :51]
+    data = vqimage.compress(image, 4, mode="block", block=(2, 2), coder="packed")
+    header = header_of(data)
+    assert header["image_shape"] == [37, 51] and header["shape"] == [19, 26] and data[:8] == MAGIC
+    assert vqimage.decompress_image(reseal(data, header)).shape == (37, 51)  # resealing alone is harmless
+    header["image_shape"] = bad
+    if bad is None:
+        del header["image_shape"]
+    with pytest.raises(VQError, match="invalid image_shape"):
+        vqimage.decompress_image(reseal(data, header))
+    with pytest.raises(VQError, match="invalid image_shape"):
+        vqimage.vq_info(reseal(data, header))
+
+
+def test_block_vq_needs_the_image_shape(camera):
+    from vqimage.pack.container import write_vq
+
+    cb = fit(camera[:8, :8], 4, mode="block", block=(2, 2))
+    codes = vqimage.encode(camera[:8, :8], cb)
+    with pytest.raises(ValueError, match=r"needs the image's shape \(image_shape=\)"):
+        write_vq(codes, cb)
+    with pytest.raises(ValueError, match="needs the image's shape"):
+        write_vq(codes, cb, image_shape=(9, 8))
+    with pytest.raises(ValueError, match="image_shape= is for block codebooks only"):
+        write_vq(codes, vqimage.fit(camera, 4), image_shape=(8, 8))

@@ -1,20 +1,115 @@
-"""PNG-8, GIF and raw e-paper buffers from codes and a fixed palette."""
+"""Standard files from codes: palette PNG, GIF, raw e-paper buffers, 16-bit PNG, TIFF, NPY, WebP, JXL."""
 
 import io
 import struct
+import warnings
 import zlib
 
+import imagecodecs
 import numpy as np
 import pytest
+import tifffile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 import vqimage
-from vqimage import VQError
-from vqimage.pack.formats import epaper, epaper_unpack, gif, png8
-from vqimage.palettes import DEVICE_CODES, load_palette
+from conftest import reference_codes
+from vqimage import FitWarning, VQError, fit
+from vqimage.pack.formats import epaper, epaper_unpack, export, export_bytes, gif, png8
+from vqimage.palettes import DEVICE_CODES, load_palette, palette_codebook
+
+
+# --------------------------------------------------------------------------- export: gray codebooks
+
+
+def png_header(data):
+    return data[24], data[25]  # IHDR bit depth, color type
+
+
+def plte_entries(data):
+    at = data.index(b"PLTE")
+    return int.from_bytes(data[at - 4 : at], "big") // 3
+
+
+@pytest.mark.parametrize(("k", "depth"), [(2, 1), (3, 2), (4, 2), (5, 4), (16, 4), (17, 8), (256, 8)])
+def test_palette_png_bit_depth_and_exact_readback(tmp_path, camera, k, depth):
+    cb = vqimage.fit(camera, k)
+    codes = vqimage.encode(camera, cb)
+    data, _ = export_bytes("png", codes, cb)
+    assert png_header(data) == (depth, 3)
+    assert plte_entries(data) == cb.n_levels
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.mode == "P"
+        np.testing.assert_array_equal(np.asarray(img.convert("L")), vqimage.decode(codes, cb))
+        np.testing.assert_array_equal(np.asarray(img), codes)
+    (tmp_path / "x.png").write_bytes(data)
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "x.png"), vqimage.decode(codes, cb))
+
+
+def test_tiff_npy_and_16_bit_png(tmp_path):
+    rng = np.random.default_rng(0)
+    image16 = rng.integers(0, 65536, (40, 50), dtype=np.uint16)
+    cb = vqimage.fit(image16, 300)
+    codes = vqimage.encode(image16, cb)
+    info = export(tmp_path / "a.png", codes, cb)
+    assert info["format"] == "png"
+    np.testing.assert_array_equal(imagecodecs.png_decode((tmp_path / "a.png").read_bytes()), vqimage.decode(codes, cb))
+    export(tmp_path / "a.tif", codes, cb)
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "a.tif"), vqimage.decode(codes, cb))
+    export(tmp_path / "a.npy", codes, cb)
+    loaded = np.load(tmp_path / "a.npy")
+    assert loaded.dtype == np.uint16
+    np.testing.assert_array_equal(loaded, codes)
+    floats = rng.random((8, 8)).astype(np.float32)
+    fcb = vqimage.fit(floats, 4)
+    export(tmp_path / "f.tiff", vqimage.encode(floats, fcb), fcb)
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "f.tiff"), vqimage.decode(vqimage.encode(floats, fcb), fcb))
+
+
+def test_export_errors(tmp_path, camera):
+    cb = vqimage.fit(camera, 4)
+    codes = vqimage.encode(camera, cb)
+    export(tmp_path / "a.png", codes, cb)
+    with pytest.raises(FileExistsError, match="exists"):
+        export(tmp_path / "a.png", codes, cb)
+    with pytest.raises(ValueError, match=r"Cannot tell the output format from .*a\.bmp'; use an extension among"):
+        export(tmp_path / "a.bmp", codes, cb)
+    floats = np.linspace(0, 1, 16).reshape(4, 4)
+    fcb = vqimage.fit(floats, 2)
+    with pytest.raises(ValueError, match="PNG holds 8- or 16-bit unsigned images"):
+        export(tmp_path / "f.png", vqimage.encode(floats, fcb), fcb)
+    with pytest.raises(ValueError, match="PNG needs a 2-D image"):
+        export(tmp_path / "v.png", np.zeros((2, 2, 2), np.uint8), cb)
+
+
+@pytest.mark.parametrize("extension", [".webp", ".jxl", ".png", ".tif"])
+def test_lossless_exports_read_back_exactly(tmp_path, camera, extension):
+    cb = vqimage.fit(camera, 6)
+    codes = vqimage.encode(camera, cb)
+    info = export(tmp_path / f"a{extension}", codes, cb)
+    assert info["bytes"] == (tmp_path / f"a{extension}").stat().st_size
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / f"a{extension}"), vqimage.decode(codes, cb))
+
+
+def test_jxl_16_bit_and_webp_refuses_it(tmp_path):
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 65536, (30, 40), dtype=np.uint16)
+    cb = vqimage.fit(image, 64)
+    codes = vqimage.encode(image, cb)
+    export(tmp_path / "a.jxl", codes, cb)
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "a.jxl"), vqimage.decode(codes, cb))
+    with pytest.raises(ValueError, match="WebP holds 8-bit images"):
+        export(tmp_path / "a.webp", codes, cb)
+
+
+def test_vq_export_is_the_container(tmp_path, camera):
+    cb = vqimage.fit(camera, 4)
+    export(tmp_path / "a.vq", vqimage.encode(camera, cb), cb, coder="packed")
+    codes, restored = vqimage.decompress((tmp_path / "a.vq").read_bytes())
+    assert restored == cb
+    np.testing.assert_array_equal(codes, vqimage.encode(camera, cb))
 
 
 def chunks(data):
@@ -265,3 +360,86 @@ def test_palette_validation(writer):
         writer(codes, np.zeros((2, 5), np.uint8))
     with pytest.raises(ValueError, match=r"must lie in \[0, 0\] \(indices into the palette's 1 color\)"):
         writer(np.array([[0, 1]]), [[9, 9, 9]])
+
+
+# --------------------------------------------------------------------------- export: color and block
+
+
+def png_chunks(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    out, at = {}, 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind = data[at + 4 : at + 8]
+        out.setdefault(kind, b"")
+        out[kind] += data[at + 8 : at + 8 + length]
+        at += 12 + length
+    return out
+
+
+@pytest.mark.parametrize(("k", "depth"), [(2, 1), (3, 2), (4, 2), (7, 4), (16, 4), (17, 8), (200, 8)])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_png8_of_a_color_codebook(tmp_path, astronaut, k, depth, alpha):
+    image = astronaut[::8, ::8]
+    if alpha:
+        image = np.dstack([image, np.where(np.arange(64)[:, None] < 20, 0, np.where(np.arange(64) < 30, 128, 255))
+                           .astype(np.uint8)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        cb = fit(image, k, mode="color")
+    assert cb.n_levels == k
+    codes = vqimage.encode(image, cb)
+    info = export(tmp_path / "x.png", codes, cb)
+    data = (tmp_path / "x.png").read_bytes()
+    assert info["bytes"] == len(data) and info["format"] == "png"
+    chunks = png_chunks(data)
+    width, height, bit_depth, color_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (width, height, bit_depth, color_type) == (image.shape[1], image.shape[0], depth, 3)
+    assert len(chunks[b"PLTE"]) == 3 * k
+    assert (b"tRNS" in chunks) == alpha
+    with Image.open(tmp_path / "x.png") as img:
+        assert img.mode == "P"
+        np.testing.assert_array_equal(np.asarray(img), codes)
+        np.testing.assert_array_equal(np.asarray(img.convert("RGBA" if alpha else "RGB")), vqimage.decode(codes, cb))
+
+
+def test_gif_round_trip_of_a_color_codebook(tmp_path, astronaut):
+    image = astronaut[::8, ::8]
+    cb = fit(image, 13, mode="color")
+    codes = vqimage.encode(image, cb)
+    export(tmp_path / "x.gif", codes, cb)
+    with Image.open(tmp_path / "x.gif") as img:
+        assert img.mode == "P"
+        np.testing.assert_array_equal(np.asarray(img), codes)
+        np.testing.assert_array_equal(np.array(img.getpalette()[: 3 * 13]).reshape(13, 3), cb.levels)
+        np.testing.assert_array_equal(np.asarray(img.convert("RGB")), vqimage.decode(codes, cb))
+    clear = image.copy()
+    rgba = np.dstack([clear, np.where(np.arange(64)[:, None] < 10, 0, 255).repeat(64, 1).astype(np.uint8)])
+    cb = fit(rgba, 9, mode="color")
+    export(tmp_path / "y.gif", vqimage.encode(rgba, cb), cb)
+    with Image.open(tmp_path / "y.gif") as img:
+        assert img.info["transparency"] == 0
+        np.testing.assert_array_equal(np.asarray(img), vqimage.encode(rgba, cb))
+
+
+@pytest.mark.parametrize(("palette", "bits"), [("#000000,#ffffff", 1), ("gray4", 2), ("epaper-bwr", 2),
+                                               ("epaper7", 4), ("websafe", 8)])
+def test_raw_is_the_epaper_buffer(tmp_path, astronaut, palette, bits):
+    cb = palette_codebook(palette)
+    image = astronaut[:31, :45]
+    codes = vqimage.encode(image, cb)
+    np.testing.assert_array_equal(codes, reference_codes(image, cb.levels))
+    data, description = export_bytes("raw", codes, cb)
+    assert data == epaper(codes, bits) and f"{bits} bit(s) per pixel" in description
+    assert len(data) == 31 * -(-45 * bits // 8)
+
+
+def test_exports_refuse_block_codebooks_where_they_must(tmp_path, camera):
+    cb = fit(camera[:16, :16], 4, mode="block", block=(2, 2))
+    codes = vqimage.encode(camera[:16, :16], cb)
+    for fmt in ("gif", "raw"):
+        with pytest.raises(ValueError, match="block|one code"):
+            export_bytes(fmt, codes, cb)
+    png, description = export_bytes("png", codes, cb, image_shape=(15, 16))
+    assert "gray PNG of the reconstruction" in description
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), vqimage.decode(codes, cb, shape=(15, 16)))
