@@ -932,9 +932,10 @@ def method_notes(results, args, cold, busy_before, load, elapsed) -> list[str]:
         notes.append(
             f"- Other processes on this machine used {busy_before or 0:.0%} of its cores in the "
             f"second before the run and {load[0]:.0%} during it; the hypervisor stole "
-            f"{load[1]:.1%}. vqimage's mostly single-threaded kernels notice a busy machine less; "
-            "scikit-learn's two-thread OpenMP k-means does (a thread descheduled at a barrier "
-            "stalls the other), which the single-thread KBinsDiscretizer row makes visible.")
+            f"{load[1]:.1%}. vqimage's gray kernels are single-threaded and notice a busy machine less; "
+            "its color kernels (numba prange) and scikit-learn's two-thread OpenMP k-means do (a thread "
+            "descheduled at a barrier stalls the other), which the single-thread KBinsDiscretizer row makes "
+            "visible.")
     notes += ["- Colors (parts 6, 6b):", *[f"  {line}" for line in results["color_notes"]]]
     notes.append(f"- Generating the 16-bit image took {results['make_s']:.1f} s (not timed above); "
                  f"the whole run took {elapsed:.0f} s{' (--quick)' if args.quick else ''}.")

@@ -9,7 +9,6 @@ import vqimage
 from vqimage import Codebook, VQError, fit
 from vqimage.palettes import palette_codebook
 
-
 # --------------------------------------------------------------------------- gray codebooks
 
 

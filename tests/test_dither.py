@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from vqimage.dither import DITHER_METHODS, _KERNELS, dither_codes
+from vqimage.dither import _KERNELS, DITHER_METHODS, dither_codes
 
 DIFFUSION = ("floyd-steinberg", "atkinson", "sierra")
 

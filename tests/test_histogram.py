@@ -12,7 +12,6 @@ from vqimage import Histogram, _histogram_kernels, fit
 from vqimage._vectors import image_blocks
 from vqimage.histogram import vector_histogram
 
-
 # --------------------------------------------------------------------------- gray histograms
 
 

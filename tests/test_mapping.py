@@ -13,7 +13,6 @@ from vqimage._vectors import image_blocks, join_blocks
 from vqimage.pack.formats import export_bytes
 from vqimage.palettes import palette_codebook
 
-
 # --------------------------------------------------------------------------- gray codebooks
 
 

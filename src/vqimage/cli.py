@@ -22,11 +22,11 @@ import click
 
 from ._validation import ConflictError, FitWarning
 from .dither import DITHER_METHODS
-from .targets import TargetError
 from .pack.coders import CODERS, DEFAULT_CODER
 from .pack.formats import FORMATS, format_of, formats_help
 from .palettes import PALETTE_FORMATS, PRESETS
 from .solvers import RECONSTRUCTIONS, STRATEGIES
+from .targets import TargetError
 
 __all__ = ["main", "run"]
 

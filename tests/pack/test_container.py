@@ -15,7 +15,6 @@ from conftest import rgba_image
 from vqimage import VQError, fit
 from vqimage.pack.container import CODERS, MAGIC
 
-
 AVAILABLE_CODERS = list(CODERS)
 
 

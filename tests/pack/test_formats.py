@@ -20,7 +20,6 @@ from vqimage import FitWarning, VQError, fit
 from vqimage.pack.formats import epaper, epaper_unpack, export, export_bytes, gif, png8
 from vqimage.palettes import DEVICE_CODES, load_palette, palette_codebook
 
-
 # --------------------------------------------------------------------------- export: gray codebooks
 
 

@@ -15,7 +15,6 @@ from vqimage._vectors import image_blocks, join_blocks
 from vqimage.histogram import vector_histogram
 from vqimage.solvers import _vector_kernels as K
 
-
 LUMA = np.array([0.299, 0.587, 0.114])
 
 
