@@ -8,6 +8,7 @@ One error template for every parameter, in the spirit of scikit-learn's
 from __future__ import annotations
 
 import numbers
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "check_param",
     "check_image",
     "check_range",
+    "check_raster",
     "check_weights",
 ]
 
@@ -186,3 +188,14 @@ def check_range(data_range, *, caller: str) -> tuple[float, float]:
             f"floats with low < high. Got {data_range!r} instead."
         ) from None
     return low, high
+
+
+def check_raster(shape, *, caller: str) -> tuple[int, int]:
+    """``shape`` as a pair ``(rows, cols)`` of non-negative ints, or a ValueError naming ``caller``."""
+    try:
+        rows, cols = (operator.index(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"The 'shape' parameter of {caller} must be a pair of ints. Got {shape!r}.") from None
+    if rows < 0 or cols < 0:
+        raise ValueError(f"The 'shape' parameter of {caller} must be non-negative. Got {shape!r}.")
+    return rows, cols

@@ -18,13 +18,12 @@ packed    exactly ``ceil(log2 n_levels)`` bits per code (:mod:`.bits`)
 
 from __future__ import annotations
 
-import operator
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
 
-from .._validation import Interval, Options, check_param
+from .._validation import Interval, Options, check_param, check_raster
 from ..codebook import code_dtype
 
 __all__ = ["CODERS", "DEFAULT_CODER", "Codec", "ContextCodec", "PackedCodec", "get_codec", "from_config"]
@@ -44,16 +43,8 @@ class Codec(ABC):
 
     def __init__(self, n_levels: int, shape):
         check_param("n_levels", n_levels, Interval(int, 1, 65536), caller=type(self).__name__)
-        try:
-            rows, cols = (operator.index(s) for s in shape)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"The 'shape' parameter of {type(self).__name__} must be a pair of ints. Got {shape!r}."
-            ) from None
-        if rows < 0 or cols < 0:
-            raise ValueError(f"The 'shape' parameter of {type(self).__name__} must be non-negative. Got {shape!r}.")
         self.n_levels = int(n_levels)
-        self.shape = (rows, cols)
+        self.shape = check_raster(shape, caller=type(self).__name__)
 
     @property
     def dtype(self) -> np.dtype:

@@ -159,12 +159,11 @@ True
 from __future__ import annotations
 
 import math
-import operator
 import threading
 
 import numpy as np
 
-from .._validation import Interval, VQError, check_param
+from .._validation import Interval, VQError, check_param, check_raster
 from ..codebook import code_dtype
 
 __all__ = ["encode_codes", "decode_codes"]
@@ -312,14 +311,7 @@ def decode_codes(data, n_levels: int, shape: tuple[int, int], *, out: np.ndarray
         or with bytes appended), or its first bytes cannot start a code.
     """
     check_param("n_levels", n_levels, Interval(int, 1, 65536), caller="decode_codes")
-    try:
-        rows, cols = (operator.index(s) for s in shape)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"The 'shape' parameter of decode_codes must be a pair of ints. Got {shape!r}."
-        ) from None
-    if rows < 0 or cols < 0:
-        raise ValueError(f"The 'shape' parameter of decode_codes must be non-negative. Got {shape!r}.")
+    rows, cols = check_raster(shape, caller="decode_codes")
     try:
         payload = np.frombuffer(memoryview(data).cast("B"), np.uint8)
     except TypeError:
