@@ -57,9 +57,12 @@ import numpy as np
 import vqimage
 from benchmarks.color import COLORS, IMAGES, bench_color
 from benchmarks.common import (
+    WIDE_SEED,
+    WIDE_SHAPE,
     cpu_snapshot,
     fmt_ratio,
     fmt_s,
+    make_wide_image,
     other_load,
     status,
     table,
@@ -75,9 +78,7 @@ ROOT = HERE.parent
 DEFAULT_OUTPUT = HERE / "RESULTS.md"
 
 FACE_LEVELS = 8
-WIDE_SHAPE = (2048, 3072)
 WIDE_LEVELS = 256
-WIDE_SEED = 20240607
 DP_SMALL_KS = (2, 8, 64, 128, 255)
 STRATEGIES = ("optimal", "uniform", "quantile", "kmeans")
 LOAD_AT_START = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -174,36 +175,6 @@ def load_face() -> tuple[np.ndarray, str, str]:
         return vqimage.load_image("camera"), "camera", note
 
 
-def make_wide_image(shape=WIDE_SHAPE, seed=WIDE_SEED) -> np.ndarray:
-    """A deterministic, realistic 16-bit image: smooth structure plus shot and read noise.
-
-    Band-limited random fields at three scales (low-resolution noise, blurred
-    and upsampled by cubic splines) plus a few Gaussian blobs give the scene;
-    it is mapped to ~1,500..61,500 ADU, then photon (Poisson, gain 4 ADU per
-    electron) and Gaussian read noise (sigma 20 ADU) are added, as a camera would.
-    """
-    from scipy import ndimage
-
-    rng = np.random.default_rng(seed)
-    h, w = shape
-    field = np.zeros(shape)
-    for cells, amplitude in ((8, 1.0), (32, 0.35), (128, 0.12)):
-        coarse = ndimage.gaussian_filter(rng.standard_normal((cells, cells * w // h)), 1.0, mode="wrap")
-        zoom = (h / coarse.shape[0], w / coarse.shape[1])
-        up = ndimage.zoom(coarse, zoom, order=3, grid_mode=True, mode="grid-wrap")
-        field += amplitude * up / up.std()
-    yy = np.arange(h)[:, None] / h
-    xx = np.arange(w)[None, :] / h
-    for _ in range(6):
-        cy, cx, sigma = rng.uniform(0, 1), rng.uniform(0, w / h), rng.uniform(0.03, 0.15)
-        gy = np.exp(-((yy - cy) ** 2) / (2 * sigma**2))
-        gx = np.exp(-((xx - cx) ** 2) / (2 * sigma**2))
-        field += rng.uniform(1, 3) * (gy * gx)
-    low, high = np.percentile(field, [0.1, 99.9])
-    signal = 1500 + (np.clip(field, low, high) - low) / (high - low) * 60000
-    electrons = rng.poisson(signal / 4.0)
-    image = electrons * 4.0 + rng.normal(0.0, 20.0, shape)
-    return np.rint(np.clip(image, 0, 65535)).astype(np.uint16)
 
 
 def describe(image: np.ndarray) -> str:
