@@ -11,8 +11,12 @@ FACE_ENV  = $(if $(wildcard $(FACE_DAT)),XDG_CACHE_HOME=$(CURDIR)/.cache VQIMAGE
 
 .PHONY: demo test bench clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# pip builds the compiled kernels (Cython, see setup.py) in an isolated build environment that it
+# fills from pyproject.toml's [build-system]; a changed .pyx rebuilds on the next make.
+KERNELS := $(wildcard src/vqimage/*.pyx src/vqimage/*/*.pyx)
+
+$(VENV)/.installed: pyproject.toml setup.py $(KERNELS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
@@ -34,4 +38,5 @@ bench: $(VENV)/.installed .cache/scipy-data/face.dat
 	$(FACE_ENV) $(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis
+	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis build
+	find src -name '*.so' -delete -o -name '*.c' -delete

@@ -24,12 +24,18 @@ def test_import_contracts_are_kept():
     assert "broken" not in done.stdout.split("Contracts:")[-1].split(",")[0]
 
 
-def _layered(package: str) -> set[str]:
-    names = set()
+def _layers(package: str) -> list[set[str]]:
+    """The layers of ``package``'s contract, top first, as sets of module names."""
     for contract in CONFIG["contracts"]:
-        for layer in contract.get("layers", ()):
-            names |= {name.strip() for part in layer.split("|") for name in part.split(":")}
-    return {name for name in names if name.startswith(package + ".")}
+        layers = [{name.strip().strip("()") for part in layer.split("|") for name in part.split(":")}
+                  for layer in contract.get("layers", ())]
+        if layers and next(iter(layers[0])).startswith(package + "."):
+            return layers
+    raise AssertionError(f"no layers contract for {package}")
+
+
+def _layered(package: str) -> set[str]:
+    return set().union(*_layers(package))
 
 
 def test_every_module_is_in_a_layer():
@@ -37,6 +43,32 @@ def test_every_module_is_in_a_layer():
     modules = {f"vqimage.{m.name}" for m in pkgutil.iter_modules(vqimage.__path__)}
     assert modules - layered == set(), "add new modules to a layer of [tool.importlinter] in pyproject.toml"
     assert layered - modules == set(), "the import contract names modules that do not exist"
+
+
+def _layer_of(module: str, layers) -> int:
+    return next(i for i, layer in enumerate(layers) if any(module == m or module.startswith(m + ".") for m in layer))
+
+
+def test_compiled_kernels_import_only_what_lies_below():
+    """import-linter does not read .pyx files: their imports (and cimports) are checked here."""
+    layers = _layers("vqimage")
+    kernels = sorted((ROOT / "src" / "vqimage").rglob("*.pyx"))
+    assert kernels, "no compiled kernels found"
+    for path in kernels:
+        parts = path.relative_to(ROOT / "src").with_suffix("").parts
+        module, package = ".".join(parts), ".".join(parts[:-1])
+        own = _layer_of(module, layers)
+        for line in path.read_text().splitlines():
+            words = line.split()
+            if len(words) < 2 or words[0] not in ("from", "import", "cimport"):
+                continue
+            target = words[1]
+            if target.startswith("."):
+                dots = len(target) - len(target.lstrip("."))
+                base = package.rsplit(".", dots - 1)[0] if dots > 1 else package
+                target = f"{base}.{target.lstrip('.')}".rstrip(".")
+            if target.startswith("vqimage."):
+                assert _layer_of(target, layers) >= own, f"{module} imports {target}, which lies above it"
 
 
 def test_benchmarks_are_in_the_contract():
