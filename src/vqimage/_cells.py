@@ -12,9 +12,8 @@ pixel with one to a few codewords instead of k. A search over a list returns
 the least distance, ties to the lowest index: the same answer as a
 brute-force scan.
 
-The lists are built by the numba kernels of :mod:`vqimage._cells_kernels`
-(imported lazily: numba takes ~0.3 s to import); this module holds what the
-stages share without compiling anything.
+The lists are built by the compiled kernels of :mod:`vqimage._cells_kernels`;
+this module holds what the stages share at the Python level.
 """
 
 from __future__ import annotations

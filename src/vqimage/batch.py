@@ -10,7 +10,7 @@ codebook is fitted on the sum of every file's histogram
 The work runs on one of two executors, the same function either way:
 
 * threads on this machine (default, ``workers`` of them): vqimage's kernels
-  release the GIL (numba ``nogil``), so threads use every core without a
+  release the GIL (compiled ``nogil`` loops), so threads use every core without a
   process per file;
 * Dask, with ``scheduler=`` a Dask scheduler name ('threads', 'processes',
   'synchronous') or the address of a ``dask.distributed`` cluster

@@ -118,8 +118,8 @@ def compare(image, n_levels: int, *, mode: str = "gray", reference: bool = True,
         subsample=200_000, random_state=0)`` as in the seed.
     repeat : int
         ``seconds`` is the best of this many :func:`vqimage.quantize` runs
-        (fit + encode; after one untimed warm-up, so a first JIT compile is
-        not counted).
+        (fit + encode; after one untimed warm-up, so first-touch allocations
+        are not counted).
     data_range : float, optional
         Peak for PSNR/SSIM; default from the integer dtype (see
         :func:`vqimage.metrics.peak`).

@@ -8,16 +8,16 @@ decide the bins) and on colors (the nearest palette entry, exact). The
 selective mode dithers only where it helps: in smooth gradients that would
 band, not in flat areas the palette already fits, nor on edges and texture.
 
-The kernels are compiled by numba on first use (``cache=True``), in
-:mod:`vqimage._dither_kernels`, imported by the functions that need it so
-that ``import vqimage`` stays fast. Colors are searched through the candidate
-lists of :mod:`vqimage._cells`, as the nearest-color map does.
+The kernels are compiled (Cython, :mod:`vqimage._dither_kernels`) and
+imported by the functions that need them. Colors are searched through the
+candidate lists of :mod:`vqimage._cells_kernels`, as the nearest-color map does.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._dither_kernels import diffuse, nearest_other, ordered
 from ._validation import Interval, Options, check_image, check_param
 
 __all__ = ["DITHER_METHODS", "dither_codes"]
@@ -208,8 +208,6 @@ def dither_codes(
     thresholds = _check_thresholds(thresholds, levels)
     k = levels.shape[0]
     strength = 0.0 if method == "none" else float(strength)
-    from . import _dither_kernels as kernels
-
     empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
     if color:
         from ._cells_kernels import cell_candidates
@@ -233,18 +231,16 @@ def dither_codes(
     out = np.empty(image.shape[:2], np.uint16)
     params = np.array(_SELECTIVE, np.float64)
     if method in ("none", "ordered") or strength == 0.0:
-        kernels.ordered(image, quant, spec, nearest, high, _BAYER, strength, selective, params, out)
+        ordered(image, quant, spec, nearest, high, _BAYER, strength, selective, params, out)
     else:
         taps = _taps(method)
-        kernels.diffuse(image, quant, spec, nearest, high, taps, strength, serpentine, selective, params, out)
+        diffuse(image, quant, spec, nearest, high, taps, strength, serpentine, selective, params, out)
     return out.astype(np.uint8 if k <= 256 else np.uint16, copy=False)
 
 
 def _nearest_other(levels: np.ndarray) -> np.ndarray:
     """Distance from each palette color to the closest other one (inf for a single color)."""
     if levels.shape[0] <= 2048:
-        from ._dither_kernels import nearest_other
-
         return nearest_other(levels)
     from scipy.spatial import cKDTree
 

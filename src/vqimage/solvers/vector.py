@@ -23,7 +23,7 @@ kmeans (default)
        centroids of their points.
     Steps 2-4 find each vector's nearest center exactly, through candidate
     lists per cell (:mod:`vqimage._cells`) and Hamerly's bounds (see
-    ``_vector_kernels.py``). The
+    ``_vector_kernels.pyx``). The
     result is a local optimum of the squared error over all pixels, like
     scikit-learn's ``KMeans`` on all pixels, from a better start. Up to 64
     colors the Lloyd updates are over-relaxed (each center moves 1.7 times
@@ -56,6 +56,7 @@ import numpy as np
 from .._validation import FitWarning, Interval, Options, check_param
 from ..codebook import Codebook
 from ..histogram import VectorHistogram, vector_histogram
+from ._vector_kernels import hartigan, lloyd, merge_clusters, split_boxes, weighted_sums
 
 __all__ = ["VECTOR_STRATEGIES", "INITS", "fit_vectors"]
 
@@ -149,11 +150,9 @@ def _check_fixed(fixed, d, caller) -> np.ndarray:
 
 def _cell_points(hist: VectorHistogram, points: np.ndarray):
     """Weights, weighted sums and grid coordinates of the occupied cells."""
-    from . import _vector_kernels as K
-
     m = hist.cell_ids.size
     labels = np.repeat(np.arange(m), np.diff(hist.cell_start))
-    weight, total = K.weighted_sums(points, hist.counts, labels, m)
+    weight, total = weighted_sums(points, hist.counts, labels, m)
     d = hist.n_components
     shifts = np.arange(d - 1, -1, -1) * hist.bits
     coords = (hist.cell_ids[:, None] >> shifts) & ((1 << hist.bits) - 1)
@@ -162,27 +161,23 @@ def _cell_points(hist: VectorHistogram, points: np.ndarray):
 
 def _split(hist, points, max_boxes):
     """Centroids of Wu's greedy variance split into at most ``max_boxes`` boxes, and their weights."""
-    from . import _vector_kernels as K
-
     if hist.mode == "color":
         weight, total, coords = _cell_points(hist, points)
-        labels, n = K.split_boxes(coords, weight, total, max_boxes, 1 << hist.bits)
-        box_w, box_s = K.weighted_sums(total / weight[:, None], weight, labels, n)
+        labels, n = split_boxes(coords, weight, total, max_boxes, 1 << hist.bits)
+        box_w, box_s = weighted_sums(total / weight[:, None], weight, labels, n)
     else:  # blocks: cut between pixel values, on the distinct blocks themselves
         coords = hist.vectors.astype(np.int64)
         total = points * hist.counts[:, None]
-        labels, n = K.split_boxes(coords, hist.counts, total, max_boxes, 256)
-        box_w, box_s = K.weighted_sums(points, hist.counts, labels, n)
+        labels, n = split_boxes(coords, hist.counts, total, max_boxes, 256)
+        box_w, box_s = weighted_sums(points, hist.counts, labels, n)
     return box_s / box_w[:, None], box_w
 
 
 def _split_merge(hist, points, k):
-    from . import _vector_kernels as K
-
     centers, weight = _split(hist, points, max(k + 1, min(8 * k, 768)))
     if centers.shape[0] <= k:
         return centers
-    return K.merge_clusters(centers, weight, k)
+    return merge_clusters(centers, weight, k)
 
 
 def _kmeans_plus_plus(points, weights, k, random_state):
@@ -202,13 +197,12 @@ def _kmeans_plus_plus(points, weights, k, random_state):
 
 def _refine(hist, points, start, locked, max_iter, tol, stats=None):
     """Lloyd on cell means (colors), then on the exact vectors; locked colors stay."""
-    from . import _vector_kernels as K
-
     centers = np.ascontiguousarray(np.concatenate([locked, start]))
     fixed = np.zeros(centers.shape[0], np.bool_)
     fixed[: locked.shape[0]] = True
     # No BLAS here (no @): OpenBLAS threads spin after a call and stall the
-    # numba threads that follow (measured: 2-3x slower Lloyd iterations).
+    # kernel's OpenMP threads that follow (measured with the earlier numba
+    # threads: 2-3x slower Lloyd iterations).
     weight_total = hist.counts.sum()
     mean = (hist.counts[:, None] * points).sum(0) / weight_total
     variance = float((hist.counts[:, None] * (points - mean) ** 2).sum() / (weight_total * points.shape[1]))
@@ -217,13 +211,13 @@ def _refine(hist, points, start, locked, max_iter, tol, stats=None):
     if hist.mode == "color":
         weight, total, _ = _cell_points(hist, points)
         m = hist.cell_ids.size
-        centers, _, _ = K.lloyd(total / weight[:, None], weight, np.arange(m + 1), hist.cell_ids, hist.bits,
+        centers, _, _ = lloyd(total / weight[:, None], weight, np.arange(m + 1), hist.cell_ids, hist.bits,
                                 centers, fixed, max_iter, limit, stats[0], _relax(centers.shape[0]))
-    centers, labels, _ = K.lloyd(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits,
+    centers, labels, _ = lloyd(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits,
                                  centers, fixed, max_iter, limit, stats[1], _relax(centers.shape[0]))
     if _HARTIGAN_PASSES:
         moves = np.zeros(2, np.int64)
-        centers = K.hartigan(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits, centers, labels, fixed,
+        centers = hartigan(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits, centers, labels, fixed,
                              _HARTIGAN_PASSES, moves)
     return centers[locked.shape[0]:]
 
