@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from skimage.metrics import structural_similarity
 
 from vqimage import metrics
@@ -44,3 +46,41 @@ def test_errors():
         metrics.entropy(np.zeros(3))
     with pytest.raises(ValueError, match="has no pixels"):
         metrics.bits_per_pixel(1, (0, 3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.sampled_from([(7, 7), (9, 31), (64, 40), (8, 9, 10), (20, 17, 3)]),
+       dtype=st.sampled_from([np.uint8, np.uint16]), seed=st.integers(0, 2**32 - 1),
+       step=st.integers(1, 4000))
+def test_ssim_agrees_with_scikit_image(shape, dtype, seed, step):
+    """The running-sum SSIM (no scipy) gives scikit-image's value: gray 2-D and n-D, and per channel."""
+    rng = np.random.default_rng(seed)
+    top = np.iinfo(dtype).max
+    a = rng.integers(0, top, shape, endpoint=True).astype(dtype)
+    b = (a // min(step, top) * min(step, top)).astype(dtype)
+    color = len(shape) == 3 and shape[-1] == 3
+    expected = structural_similarity(a.astype(float), b.astype(float), data_range=float(top),
+                                     channel_axis=-1 if color else None)
+    assert metrics.ssim(a, b, channel_axis=-1 if color else None) == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from([np.uint8, np.uint16]), size=st.integers(1, 500), seed=st.integers(0, 2**32 - 1))
+def test_integer_errors_are_exact(dtype, size, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (rng.integers(0, np.iinfo(dtype).max, size, endpoint=True).astype(dtype) for _ in range(2))
+    diff = [int(x) - int(y) for x, y in zip(a.tolist(), b.tolist())]
+    assert metrics.mse(a, b) == sum(d * d for d in diff) / size
+    assert metrics.max_error(a, b) == max(abs(d) for d in diff)
+
+
+def test_ssim_only_when_cheap_unless_asked():
+    big = np.zeros((2048, 2049), np.uint8)  # just over SSIM_CHEAP_VALUES
+    assert big.size > metrics.SSIM_CHEAP_VALUES
+    skipped = metrics.evaluate(big, big)
+    assert skipped.ssim is None and skipped.ssim_skipped and "SSIM skipped" in str(skipped)
+    asked = metrics.evaluate(big, big, ssim=True)
+    assert asked.ssim == 1.0 and not asked.ssim_skipped
+    assert metrics.evaluate(big, big, ssim=False).ssim_skipped is False
+    small = metrics.evaluate(big[:100, :100], big[:100, :100])
+    assert small.ssim == 1.0

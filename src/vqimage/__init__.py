@@ -28,10 +28,10 @@ used; the first three need extras (``pip install 'vqimage[sklearn]'``,
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
 from . import metrics
 from ._validation import ConflictError, FitWarning, VQError
+from ._version import __version__
 from .codebook import Codebook
 from .histogram import Histogram, VectorHistogram, histogram, vector_histogram
 from .io import BUILTINS, load_image
@@ -41,11 +41,6 @@ from .palettes import load_palette, palette_codebook
 from .pipeline import Quantized, compress, decompress, decompress_image, quantize, vq_info
 from .solvers import fit, from_edges
 from .targets import TargetError
-
-try:
-    __version__ = version("vqimage")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
 
 __all__ = [
     "BUILTINS",

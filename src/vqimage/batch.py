@@ -288,7 +288,8 @@ def describe(record: dict) -> str:
     dtype = np.dtype(record["dtype"])
     peak = f" (peak {float(np.iinfo(dtype).max) - float(np.iinfo(dtype).min):g})" if dtype.kind in "ui" else ""
     psnr = f", PSNR {record['psnr']:.2f} dB{peak}" if record["psnr"] is not None else ""
-    ssim = f", SSIM {record['ssim']:.4f}" if record["ssim"] is not None else ""
+    ssim = (f", SSIM {record['ssim']:.4f}" if record["ssim"] is not None else
+            ", SSIM skipped (large image; --ssim computes it)" if record.get("ssim_skipped") else "")
     dithered = "" if record["dither"] == "none" else f", {record['dither']} dither"
     wrote = (f"kept {record['input']}: the output would take {record['bytes']:,} bytes, not fewer than its "
              f"{record['input_bytes']:,}" if record["skipped"] else

@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from ._validation import ConflictError, FitWarning
+from ._version import __version__
 from .dither import DITHER_METHODS
 from .pack.coders import CODERS, DEFAULT_CODER
 from .pack.formats import FORMATS, format_of, formats_help
@@ -91,7 +92,7 @@ def _load(source: str, gray: bool = False):
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="vqimage")
+@click.version_option(__version__, prog_name="vqimage")
 def cli():
     """Quantize images to a few gray levels (optimally), colors or pixel blocks; store the codes at their true size.
 
@@ -143,6 +144,8 @@ _FIT_OPTIONS = (
                  "bytes: alone, the most levels that fit; with a quality target, a limit it must also meet."),
     click.option("--skip-if-larger", is_flag=True,
                  help="Write nothing (and keep INPUT) when the output would not be smaller than INPUT."),
+    click.option("--ssim", is_flag=True, default=None, help="Always report SSIM (by default only when cheap: "
+                                                            "images up to 4 million values)."),
 )
 _BATCH_OPTIONS = (
     click.option("--ext", metavar="EXT", help="Several inputs: the outputs' extension (default .png for quantize, "

@@ -94,7 +94,7 @@ def _best_time(function, repeat: int):
 def _row(strategy, k, image, recon, seconds, code_dtype, peak, *, color=False) -> Row:
     """A row measured on the pixels; a color pixel counts once."""
     pixels = int(np.size(image)) // (image.shape[-1] if color else 1)
-    evaluation = metrics.evaluate(image, recon, data_range=peak, color=color, ssim=np.ndim(image) >= 2)
+    evaluation = metrics.evaluate(image, recon, data_range=peak, color=color, ssim=bool(np.ndim(image) >= 2))
     sizes = {"packed": packed_size(pixels, k), "float64": 8 * int(np.size(image)),
              "codes": np.dtype(code_dtype).itemsize * pixels}
     return Row(strategy, int(k), evaluation, pixels, float(seconds), str(np.dtype(code_dtype)), sizes)

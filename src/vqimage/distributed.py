@@ -66,7 +66,8 @@ _ATTR_DONE = "vqimage_complete"
 _ATTR_SHAPE = "vqimage_image_shape"
 # vqimage.quantize's options that do not apply chunk by chunk, with their "not given" values.
 _UNCHUNKED = {"palette": None, "lock": None, "block": None, "target_psnr": None, "target_ssim": None,
-              "max_error": None, "max_bytes": None, "dither": "none", "selective": False, "dither_strength": 1.0}
+              "max_error": None, "max_bytes": None, "dither": "none", "selective": False, "dither_strength": 1.0,
+              "ssim": None}
 
 
 def as_dask(data, *, chunks=None):

@@ -70,9 +70,9 @@ class Quantized:
     """
 
     def __init__(self, image, codes, codebook: Codebook, *, dither="none", fmt=None, coder=None, data_range=None,
-                 name=None, evaluation: Evaluation | None = None):
+                 name=None, evaluation: Evaluation | None = None, ssim: bool | None = None):
         self.image, self.codes, self.codebook = image, codes, codebook
-        self.dither, self.fmt, self.coder, self.data_range = dither, fmt, coder, data_range
+        self.dither, self.fmt, self.coder, self.data_range, self.ssim = dither, fmt, coder, data_range, ssim
         self.name = name
         self._evaluation = evaluation
         self._bytes: dict = {}
@@ -106,17 +106,21 @@ class Quantized:
 
     @property
     def metrics(self) -> Evaluation:
-        """MSE, PSNR, SSIM, max error and the size in :attr:`fmt` (measured once)."""
+        """MSE, PSNR, SSIM, max error and the size in :attr:`fmt` (measured once).
+
+        SSIM as :func:`quantize`'s ``ssim`` says: by default only when cheap.
+        """
         if self._evaluation is None:
-            self._evaluation = self.evaluate()
+            self._evaluation = self.evaluate(ssim=self.ssim)
         return self._evaluation
 
-    def evaluate(self, *, ssim: bool = True, fmt: str | None = None) -> Evaluation:
+    def evaluate(self, *, ssim: bool | None = None, fmt: str | None = None) -> Evaluation:
         """Measure the reconstruction against the image, and the size of format ``fmt`` (default :attr:`fmt`).
 
         Without a format, the size is that of the codes packed at exactly
         ``ceil(log2 n_levels)`` bits (fmt 'packed'), which costs nothing to
-        compute. ``ssim=False`` leaves out the slowest metric.
+        compute. ``ssim``: True computes SSIM, False leaves it out, None
+        computes it when cheap (see :func:`vqimage.metrics.evaluate`).
         """
         fmt = fmt or self.fmt
         known = self._evaluation
@@ -179,6 +183,7 @@ class Quantized:
             "mse": evaluation.mse,
             "psnr": evaluation.psnr,
             "ssim": evaluation.ssim,
+            "ssim_skipped": evaluation.ssim_skipped,
             "max_error": evaluation.max_error,
             "bytes": evaluation.bytes,
             "bits_per_pixel": evaluation.bits_per_pixel,
@@ -214,6 +219,7 @@ def quantize(
     coder: str | None = None,
     data_range=None,
     progress: bool | Callable[[int, Evaluation], None] = False,
+    ssim: bool | None = None,
     **fit_options,
 ) -> Quantized:
     """Quantize an image: what ``vqimage quantize`` does, as one call.
@@ -272,6 +278,10 @@ def quantize(
         With a target: True shows a status line on a terminal when the search
         takes more than a second; a callable is called as
         ``progress(n_levels, evaluation)`` for each level count measured.
+    ssim : bool or None
+        Whether the result's :attr:`Quantized.metrics` include SSIM: None
+        (default) when cheap (up to :data:`vqimage.metrics.SSIM_CHEAP_VALUES`
+        values), True always, False never.
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
         max_iter, init, tol, random_state).
@@ -336,7 +346,7 @@ def quantize(
     elif codebook is None and targets:
         fmt = fmt or ("vq" if max_bytes is not None else None)  # sizes cost an encoding: only where asked
         found = search(image, **targets, mode=mode, strategy=strategy, max_levels=n_levels or 256, fmt=fmt,
-                       coder=coder, data_range=peak, progress=progress, caller=_CALLER, **options)
+                       coder=coder, data_range=peak, progress=progress, ssim=ssim, caller=_CALLER, **options)
         codebook, codes, evaluation = found.codebook, found.codes, found.evaluation
         if evaluation.bytes is None:
             pixels = image.size // (image.shape[-1] if codebook.mode == "color" else 1)
@@ -348,7 +358,7 @@ def quantize(
     if evaluation is None:
         codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
-                     evaluation=evaluation)
+                     evaluation=evaluation, ssim=ssim)
 
 
 def _check_combinations(n_levels, strategy, palette, lock, codebook, dither, targets):

@@ -91,9 +91,9 @@ class _Evaluator:
     also computed once.
     """
 
-    def __init__(self, image, hist, strategy, mode, fmt, coder, data_range, fit_options, progress):
+    def __init__(self, image, hist, strategy, mode, fmt, coder, data_range, fit_options, progress, ssim):
         self.image, self.hist, self.strategy, self.mode = image, hist, strategy, mode
-        self.fmt, self.coder, self.data_range, self.progress = fmt, coder, data_range, progress
+        self.fmt, self.coder, self.data_range, self.progress, self.ssim = fmt, coder, data_range, progress, ssim
         self.fit_options = {k: v for k, v in fit_options.items() if hist is None or k != "weights"}
         self.cache: dict = {}
 
@@ -125,6 +125,7 @@ class _Evaluator:
         return self.cache[key]
 
     def candidate(self, k: int, *, ssim=False, size=False, codebook=None) -> Candidate:
+        """Count ``k`` (or ``codebook``) encoded and measured; ``ssim``: True, or None for the report's rule."""
         key = ("out", k, id(codebook))
         out = self.cache.get(key)
         if out is None:
@@ -135,9 +136,11 @@ class _Evaluator:
                                           ssim=False)
             out = self.cache[key] = Candidate(cb, codes, evaluation, recon)
             self._report(cb.n_levels, evaluation)
-        if ssim and out.evaluation.ssim is None:
+        wanted = True if ssim else self.ssim  # asked for, or the report's rule (None: when cheap)
+        if ssim is not False and wanted is not False and out.evaluation.ssim is None \
+                and not (wanted is None and out.evaluation.ssim_skipped):
             scored = metrics.evaluate(self.image, out.recon, data_range=self.data_range,
-                                      color=out.codebook.mode == "color")
+                                      color=out.codebook.mode == "color", ssim=wanted)
             out.evaluation = scored if out.evaluation.bytes is None else scored.with_size(
                 out.evaluation.bytes, _pixels(self.image, out.codebook), out.evaluation.fmt)
         if size and out.evaluation.bytes is None and self.fmt is not None:
@@ -169,6 +172,7 @@ def search(
     coder: str | None = None,
     data_range=None,
     progress: bool | Callable[[int, Evaluation], None] = False,
+    ssim: bool | None = None,
     caller: str = "quantize",
     **fit_options,
 ) -> Candidate:
@@ -198,6 +202,9 @@ def search(
         True: a status line on a terminal when the search takes more than a
         second. A callable is called as ``progress(n_levels, evaluation)``
         after each count measured.
+    ssim : bool or None
+        Whether the chosen count's report includes SSIM (None: when cheap);
+        ``target_ssim`` always measures it.
     **fit_options
         Passed to :func:`vqimage.fit`.
 
@@ -238,7 +245,7 @@ def search(
         report = progress if callable(progress) else lambda k, e: status(
             f"searching the fewest levels: tried {k}" + ("" if e.psnr is None else f", PSNR {e.psnr:.2f} dB"))
         for name in strategies:
-            evaluator = _Evaluator(image, hist, name, mode, fmt, coder, data_range, fit_options, report)
+            evaluator = _Evaluator(image, hist, name, mode, fmt, coder, data_range, fit_options, report, ssim)
             try:
                 results.append(_search(evaluator, target_psnr, target_ssim, max_error, max_bytes, max_levels))
             except TargetError as exc:
@@ -290,7 +297,7 @@ def _search(ev: _Evaluator, target_psnr, target_ssim, max_error, max_bytes, max_
                 + f"max error {closest.evaluation.max_error:g}.", closest)
         linear = ev.exact_gray and top - 1 <= _LINEAR_LIMIT
         chosen = ev.candidate(_first_that_meets(meets, top, linear))
-    chosen = ev.candidate(chosen.n_levels, ssim=True, size=True, codebook=given)
+    chosen = ev.candidate(chosen.n_levels, ssim=None, size=True, codebook=given)
     if max_bytes is not None and chosen.evaluation.bytes > max_bytes:
         raise TargetError(
             f"{_describe(target_psnr, target_ssim, max_error)} needs {chosen.n_levels} levels, whose {ev.fmt} "
@@ -332,7 +339,7 @@ def _largest_that_fits(ev, max_bytes, top):
     for k in range(lo + 1, min(top, lo + _SIZE_LOOKAHEAD) + 1):  # sizes may dip a little
         if fits(k):
             lo = k
-    return ev.candidate(lo, ssim=True, size=True)
+    return ev.candidate(lo, ssim=None, size=True)
 
 
 def _describe(target_psnr, target_ssim, max_error) -> str:

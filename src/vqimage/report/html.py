@@ -176,10 +176,11 @@ def report_html(image, name: str, *, n_levels: int = 8, levels=SWEEP_LEVELS, pro
         ("Error maps", _error_maps(image, results)),
         ("Rate and distortion", _rd_figure(records, lossy)),
     ]
+    scores = [r.evaluate(ssim=True) for r in results]
     rows = "\n".join(
-        f"<tr><td>{html.escape(r.strategy)}</td><td>{r.n_levels}</td><td>{r.metrics.mse:.2f}</td>"
-        f"<td>{r.metrics.psnr:.2f}</td><td>{r.metrics.ssim:.4f}</td><td>{r.metrics.max_error:g}</td></tr>"
-        for r in results
+        f"<tr><td>{html.escape(r.strategy)}</td><td>{r.n_levels}</td><td>{e.mse:.2f}</td>"
+        f"<td>{e.psnr:.2f}</td><td>{e.ssim:.4f}</td><td>{e.max_error:g}</td></tr>"
+        for r, e in zip(results, scores)
     )
     body = "\n".join(f"<h2>{html.escape(title)}</h2>\n<img alt=\"{html.escape(title)}\" src=\"{_png(fig)}\">"
                      for title, fig in figures)
