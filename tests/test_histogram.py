@@ -116,7 +116,7 @@ def cell_vectors(draw):
 @given(cell_vectors())
 def test_unique_cells(case):
     vectors, weights, bits = case
-    uniques, counts, cell_start, cell_ids, inverse = _histogram_kernels.unique_cells(vectors, weights, bits)
+    uniques, counts, cell_start, cell_ids, inverse = _histogram_kernels.unique_cells(vectors, weights, bits, with_inverse=True)
     u, m = uniques.shape[0], cell_ids.size
     assert len({tuple(r) for r in uniques.tolist()}) == u  # distinct
     assert {tuple(r) for r in uniques.tolist()} == {tuple(r) for r in vectors.tolist()}
@@ -128,6 +128,14 @@ def test_unique_cells(case):
     ids = cell_of(uniques, bits)
     np.testing.assert_array_equal(ids, np.repeat(cell_ids, np.diff(cell_start)))  # grouped by increasing id
     np.testing.assert_array_equal(np.unique(cell_of(vectors, bits)), cell_ids)
+    # Within a cell, uniques come in order of first appearance (the fit's visiting order).
+    first = {}
+    for i, row in enumerate(vectors.tolist()):
+        first.setdefault(tuple(row), i)
+    for a, b in zip(cell_start[:-1], cell_start[1:]):
+        seen = [first[tuple(row)] for row in uniques[a:b].tolist()]
+        assert seen == sorted(seen)
+    assert _histogram_kernels.unique_cells(vectors, weights, bits)[4] is None  # no inverse unless asked
 
 
 @FAST

@@ -344,7 +344,7 @@ def _from_vectors(vectors, weights, mode, block):
     bits = cell_bits(d)
     vectors = np.ascontiguousarray(vectors)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if (8 - bits) * d <= 16:  # the in-cell table of unique_cells stays small
+    if d <= 4:  # packed into 32-bit keys
         uniques, counts, cell_start, cell_ids, _ = unique_cells(vectors, weights, bits)
     else:  # big blocks: sort the rows, then group them by cell
         rows, inverse = np.unique(vectors.view(np.dtype((np.void, d))), return_inverse=True)

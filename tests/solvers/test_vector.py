@@ -37,7 +37,7 @@ def psnr(image, recon):
 
 
 def histogram_points(vectors, weights, bits):
-    uniques, counts, cell_start, cell_ids, _ = _histogram_kernels.unique_cells(vectors, weights, bits)
+    uniques, counts, cell_start, cell_ids, _ = _histogram_kernels.unique_cells(vectors, weights, bits, with_inverse=True)
     return uniques.astype(np.float64), counts, cell_start, cell_ids
 
 
