@@ -136,6 +136,9 @@ def test_unique_cells(case):
         seen = [first[tuple(row)] for row in uniques[a:b].tolist()]
         assert seen == sorted(seen)
     assert _histogram_kernels.unique_cells(vectors, weights, bits)[4] is None  # no inverse unless asked
+    unweighted = _histogram_kernels.unique_cells(vectors, None, bits)  # None: 1 each
+    np.testing.assert_array_equal(unweighted[1], np.bincount(inverse, minlength=u))
+    np.testing.assert_array_equal(unweighted[0], uniques)
 
 
 @FAST

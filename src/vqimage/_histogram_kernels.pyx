@@ -93,13 +93,13 @@ cdef int _grow(uint64_t** table, int* log2, const uint32_t* ukey, Py_ssize_t u) 
     return 0
 
 
-cdef Py_ssize_t _distinct(const uint8_t[:, :] vectors, const double[::1] weights, uint32_t* ukey, double* counts,
+cdef Py_ssize_t _distinct(const uint8_t[:, :] vectors, const double* weights, uint32_t* ukey, double* counts,
                           int32_t* inverse) noexcept nogil:
     """The distinct rows of ``vectors`` (d <= 4, packed into uint32 keys) in order of first
-    appearance, their summed weights (in input order) and, when ``inverse`` is not NULL,
+    appearance, their summed weights (in input order; NULL weights: 1 each) and, when ``inverse`` is not NULL,
     each row's distinct index. Returns their number u, or -1 when out of memory.
 
-    An open-addressing hash table (linear probing, at most half full) of 64-bit
+    An open-addressing hash table (linear probing, at most 70% full) of 64-bit
     entries, key << 32 | index + 1 (0: empty), so that a probe reads one word; and a
     shortcut for a row equal to the previous one (runs of one color are common).
     """
@@ -132,20 +132,20 @@ cdef Py_ssize_t _distinct(const uint8_t[:, :] vectors, const double[::1] weights
                 ukey[u] = key
                 counts[u] = 0.0
                 u += 1
-                if 2 * u > (<Py_ssize_t>1 << log2):
+                if 10 * u > 7 * (<Py_ssize_t>1 << log2):
                     if _grow(&table, &log2, ukey, u) < 0:
                         free(table)
                         return -1
                     mask = (<uint32_t>1 << log2) - 1
             last_key, last_s = key, s
-        counts[s] += weights[i]
+        counts[s] += 1.0 if weights == NULL else weights[i]
         if inverse != NULL:
             inverse[i] = s
     free(table)
     return u
 
 
-def unique_cells(const uint8_t[:, :] vectors, const double[::1] weights, int bits, bint with_inverse=False):
+def unique_cells(const uint8_t[:, :] vectors, weights, int bits, bint with_inverse=False):
     """Distinct rows of uint8 ``vectors`` (n, d <= 4) grouped by cell, and their summed weights.
 
     Returns ``(uniques (u, d) uint8, counts (u,) float64, cell_start (m + 1,),
@@ -153,8 +153,10 @@ def unique_cells(const uint8_t[:, :] vectors, const double[::1] weights, int bit
     increasing cell id, and within a cell in order of first appearance; cell
     ``j`` (id ``cell_ids[j]``) holds uniques ``cell_start[j]:cell_start[j + 1]``.
     ``inverse`` (n,) int32 maps each input row to its unique when
-    ``with_inverse``, else it is None. Weights are summed in input order
-    within each unique, so sums are exact and reproducible.
+    ``with_inverse``, else it is None. ``weights`` (n,) float64, or None for
+    1 each (no array of ones to fill: on a fresh process's pages that cost
+    as much as the search), are summed in input order within each unique, so
+    sums are exact and reproducible.
 
     The rows are made distinct first (a hash table, O(n)), then the u distinct
     rows are sorted by cell (a stable counting sort, O(u + cells)). A counting
@@ -165,8 +167,14 @@ def unique_cells(const uint8_t[:, :] vectors, const double[::1] weights, int bit
     cdef Py_ssize_t n = vectors.shape[0], d = vectors.shape[1]
     cdef int shift = 8 - bits
     cdef Py_ssize_t ncell = <Py_ssize_t>1 << (bits * d)
-    if weights.shape[0] != n:
-        raise ValueError(f"unique_cells: {weights.shape[0]} weights for {n} vectors.")
+    cdef const double[::1] w
+    cdef const double* weights_p = NULL
+    if weights is not None:
+        w = weights
+        if w.shape[0] != n:
+            raise ValueError(f"unique_cells: {w.shape[0]} weights for {n} vectors.")
+        if n:
+            weights_p = &w[0]
     if not 1 <= d <= 4 or not 1 <= bits <= 8 or bits * d > 24:
         raise ValueError(f"unique_cells: {d} components of {bits} cell bits are out of range.")
     ukey_arr = np.empty(max(n, 1), np.uint32)
@@ -181,7 +189,7 @@ def unique_cells(const uint8_t[:, :] vectors, const double[::1] weights, int bit
         inverse_p = &inverse[0]
     cdef Py_ssize_t u
     with nogil:
-        u = _distinct(vectors, weights, &ukey[0], &counts_in[0], inverse_p)
+        u = _distinct(vectors, weights_p, &ukey[0], &counts_in[0], inverse_p)
     if u < 0:
         raise MemoryError("Not enough memory for the distinct colors.")
 

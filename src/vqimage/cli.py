@@ -69,8 +69,7 @@ def _parse_dims(value: str | None, option: str, counts=(2,)) -> tuple[int, ...] 
 
 
 def _note(message: str, quiet: bool = False):
-    if not quiet:
-        click.echo(message, err=True)
+    return None if quiet else click.echo(message, err=True)
 
 
 def _emit(output: str, data: bytes, force: bool):
@@ -204,6 +203,8 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
         _emit(output, result.to_bytes(fmt), force)
     info = result.write(output, fmt=fmt, force=force, smaller_than=size) if output != "-" else {
         "path": "-", "skipped": False, "description": ""}
+    if quiet and not as_json:  # nothing to report: nothing to measure
+        return
     record = result.summary() | {"input": name, "output": info["path"], "format": fmt, "skipped": info["skipped"]}
     if as_json:
         return click.echo(json.dumps(record))
@@ -245,8 +246,7 @@ def _summary(records):
     counts = totals(records)
     table = Table(*(Column(header, justify="right") for header in counts), title="vqimage batch")
     table.add_row(*(value if isinstance(value, str) else f"{value:,}" for value in counts.values()))
-    console = Console(stderr=True, width=120)
-    console.print(table)
+    (console := Console(stderr=True, width=120)).print(table)
     for r in records:
         if r["error"]:
             reason = r["error"] if r["error"].startswith(r["input"]) else f"{r['input']}: {r['error']}"

@@ -343,13 +343,13 @@ def _from_vectors(vectors, weights, mode, block):
     d = vectors.shape[1]
     bits = cell_bits(d)
     vectors = np.ascontiguousarray(vectors)
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    weights = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)  # None: 1 each
     if d <= 4:  # packed into 32-bit keys
         uniques, counts, cell_start, cell_ids, _ = unique_cells(vectors, weights, bits)
     else:  # big blocks: sort the rows, then group them by cell
         rows, inverse = np.unique(vectors.view(np.dtype((np.void, d))), return_inverse=True)
         uniques = rows.view(np.uint8).reshape(-1, d)
-        counts = np.bincount(inverse.reshape(-1), weights, minlength=uniques.shape[0])
+        counts = np.bincount(inverse.reshape(-1), weights, minlength=uniques.shape[0]).astype(np.float64)
         ids = np.zeros(uniques.shape[0], np.int64)
         for j in range(d):
             ids = (ids << bits) | (uniques[:, j] >> (8 - bits))
@@ -390,17 +390,17 @@ def vector_histogram(image, *, mode: str = "color", block=None, weights=None) ->
             raise ValueError(f"The 'weights' parameter of {caller} applies to mode='color' only.")
         block = check_block(block, caller=caller)
         vectors, _ = image_blocks(image, block)
-        w = np.ones(vectors.shape[0])
+        w = None  # 1 each
     else:
         if block is not None:
             raise ValueError(f"The 'block' parameter of {caller} applies to mode='block' only.")
         vectors = image.reshape(-1, image.shape[-1])
-        w = np.ones(vectors.shape[0]) if weights is None else _pixel_weights(weights, image.shape[:-1], caller)
+        w = None if weights is None else _pixel_weights(weights, image.shape[:-1], caller)
         if vectors.shape[1] == 4:
             clear = vectors[:, 3] == 0
             if clear.any():
-                transparent = float(w[clear].sum())
-                vectors, w = vectors[~clear], w[~clear]
+                transparent = float(clear.sum() if w is None else w[clear].sum())
+                vectors, w = vectors[~clear], (None if w is None else w[~clear])
     return VectorHistogram(*_from_vectors(vectors, w, mode, block), transparent=transparent)
 
 
