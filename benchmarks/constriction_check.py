@@ -1,4 +1,4 @@
-"""Why the .vq context coder is numba and not constriction: the measurement in FORMAT.md.
+"""Why the .vq context coder is vqimage's own compiled kernel and not constriction: the measurement in FORMAT.md.
 
 Needs the optional peer: ``.venv/bin/pip install constriction``; then
 ``XDG_CACHE_HOME=<dir with scipy-data/face.dat> .venv/bin/python -m benchmarks.constriction_check``

@@ -22,13 +22,16 @@ The parts, each with its goal from the design:
 6. Color palettes against Pillow, libimagequant, pngquant and k-means
    (``benchmarks.color``), and what each dithering method costs.
 7. Targets (the search against a brute-force sweep) and batch throughput.
-8. Bigger than memory: a 1 GiB zarr array (``benchmarks.dask_bench``).
+8. Bigger than memory: a 1 GiB zarr array (``benchmarks.dask_bench``), against
+   plain Dask reading it twice.
+9. The command line as users run it: whole processes against pngquant 3 and
+   2.17, imports, and the first run after installing a wheel
+   (``benchmarks.cli_bench``).
 
 The helpers all parts share (timing, tables, machine load) are in
 ``benchmarks.common``.
 
-Every timed function is called once first (numba JIT / on-disk cache load,
-first-touch allocations) and that call is not counted. Then ``repeat`` samples
+Every timed function is called once first (imports, first-touch allocations) and that call is not counted. Then ``repeat`` samples
 are taken with ``time.perf_counter`` and the garbage collector off; a sample
 is the mean of ``number`` back-to-back calls, with ``number`` chosen so that a
 sample lasts at least ~5 ms (1 for anything slower). Ratios use medians; a
@@ -55,6 +58,7 @@ from pathlib import Path
 import numpy as np
 
 import vqimage
+from benchmarks.cli_bench import bench_cli
 from benchmarks.color import COLORS, IMAGES, bench_color
 from benchmarks.common import (
     WIDE_SEED,
@@ -105,7 +109,9 @@ def cpu_model() -> str:
 
 
 def environment(argv: list[str]) -> list[tuple[str, str]]:
-    import numba
+    import Cython  # noqa: F401  (only its version: the build's, from the bench extra)
+    import PIL
+    import imagecodecs
     import scipy
     import sklearn
 
@@ -129,8 +135,9 @@ def environment(argv: list[str]) -> list[tuple[str, str]]:
         ("OS", platform.platform()),
         ("Load average at start", " ".join(f"{v:.2f}" for v in LOAD_AT_START) if LOAD_AT_START else "n/a"),
         ("Python", platform.python_version()),
-        ("Versions", f"vqimage {vqimage.__version__}, numpy {np.__version__}, numba {numba.__version__}, "
-                     f"scikit-learn {sklearn.__version__}, scipy {scipy.__version__}"),
+        ("Versions", f"vqimage {vqimage.__version__} (kernels compiled ahead of time by Cython; Cython "
+                     f"{Cython.__version__} here), numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
+                     f"scipy {scipy.__version__}, Pillow {PIL.__version__}, imagecodecs {imagecodecs.__version__}"),
         ("Command", f"`make bench`, or `{command}`"),
     ]
 
@@ -146,7 +153,7 @@ def thread_pools() -> str:
 
 
 def cold_start(face_name: str) -> tuple[float, float] | None:
-    """In a fresh interpreter: ``import vqimage`` and the first fit+encode (numba cache load)."""
+    """In a fresh interpreter: ``import vqimage`` and the first fit+encode."""
     code = (
         "import time; t0 = time.perf_counter(); import vqimage; t1 = time.perf_counter();"
         f"im = vqimage.load_image({face_name!r}); t2 = time.perf_counter();"
@@ -377,7 +384,7 @@ def bench_dp(face, wide, args):
         "",
         "Histograms with every value occupied: the 16-bit image's counts + 1 on each of the "
         "65,536 values, and the face's counts + 1 on each of the 256 values. \"DP kernel\" is "
-        "`vqimage.solvers._dp.optimal_partition` (the numba kernel, private); `fit(hist, k)` is "
+        "`vqimage.solvers._dp.optimal_partition` (the compiled kernel, private); `fit(hist, k)` is "
         "the public call (validation, DP, centroids, codebook).",
         "",
         table(["values", "k", "DP kernel best", "DP kernel median", "`fit(hist, k)` best",
@@ -558,7 +565,8 @@ def storage_goals(results, face_name) -> list[list[str]]:
 
     coder = ".vq " + DEFAULT_CODER
     bpp, t_enc, t_dec = results[(face_name, 8, coder)]
-    jxl_bpp, jxl_enc, _ = results[(face_name, 8, "JPEG XL lossless e9")]
+    jxl_bpp, jxl_enc, jxl_dec = results[(face_name, 8, "JPEG XL lossless e9")]
+    jxl_dec_fast = results[(face_name, 8, "JPEG XL lossless e7")][2]
     beaten = [(n, k) for (n, k, m) in results if m == coder
               and results[(n, k, m)][0] < results[(n, k, "JPEG XL lossless e9")][0]]
     cases = sorted({(n, k) for (n, k, _) in results})
@@ -570,6 +578,11 @@ def storage_goals(results, face_name) -> list[list[str]]:
          status(t_enc.median * 10 <= jxl_enc.median)],
         [f"{face_name}, 8 levels: {coder} decode", "<= 50 ms", fmt_s(t_dec.median),
          status(t_dec.median <= 0.05)],
+        [f"{face_name}, 8 levels: {coder} decode vs JPEG XL's decode of the same image", "<= 1x (e9 and e7 files)",
+         f"{fmt_s(t_dec.median)} vs {fmt_s(jxl_dec.median)} (e9), {fmt_s(jxl_dec_fast.median)} (e7): "
+         f"{t_dec.median / jxl_dec.median:.2f}x, {t_dec.median / jxl_dec_fast.median:.2f}x",
+         status(t_dec.median <= min(jxl_dec.median, jxl_dec_fast.median),
+                t_dec.best <= min(jxl_dec.best, jxl_dec_fast.best))],
         [f"{coder} smaller than JPEG XL e9", f"all {len(cases)} image/level cases",
          f"{len(beaten)} of {len(cases)}", status(len(beaten) == len(cases))],
     ]
@@ -842,7 +855,7 @@ def parse_args(argv):
 
 
 def run_benchmarks(args, log):
-    """Run parts 1-8; return their markdown sections and the numbers the goals need."""
+    """Run parts 1-9; return their markdown sections and the numbers the goals need."""
     face, face_name, face_note = load_face()
     log(f"{face_name}: {face.shape} {face.dtype}")
     start = time.perf_counter()
@@ -874,11 +887,13 @@ def run_benchmarks(args, log):
     unreachable_md, unreachable_goals = bench_unreachable(args, log)
     dask_md, dask_goals = bench_dask(args, log)
     log("part 8 done")
+    cli_md, cli_goals = bench_cli(args, log)
+    log("part 9 done")
     return {
         "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md,
-                     unreachable_md, dask_md],
+                     unreachable_md, dask_md, cli_md],
         "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
-        + color_goals + dither_goals + target_goals + unreachable_goals + dask_goals,
+        + color_goals + dither_goals + target_goals + unreachable_goals + dask_goals + cli_goals,
         "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }
@@ -886,25 +901,25 @@ def run_benchmarks(args, log):
 
 def method_notes(results, args, cold, busy_before, load, elapsed) -> list[str]:
     notes = [
-        "- Each timed call is made once first and not counted (numba JIT / on-disk cache load, "
-        "first-touch allocations). A sample is the mean of `number` back-to-back calls (the "
+        "- Each timed call is made once first and not counted (lazy imports, first-touch "
+        "allocations). A sample is the mean of `number` back-to-back calls (the "
         "\"samples\" column reads `repeat`x`number`; just `repeat` when `number` is 1), with "
         "`number` chosen so a sample lasts >= 5 ms. Garbage collection is off while timing. "
         "Ratios and GB/s use medians.",
         f"- Native thread pools scikit-learn used: {thread_pools()}. vqimage counts the "
-        "histogram of images over 256K pixels on all cores (numba); its other kernels are "
-        "single-threaded.",
+        "histogram of images over 256K pixels and runs the color fit's assignment passes on all "
+        "cores (OpenMP, compiled ahead of time by Cython); its other kernels are single-threaded.",
     ]
     if cold:
-        notes.append(f"- Cold start, excluded above (fresh interpreter, numba cache on disk): "
+        notes.append(f"- Cold start, excluded above (fresh interpreter): "
                      f"`import vqimage` {fmt_s(cold[0])}; first `fit` + `encode` on "
-                     f"{results['face_name']} {fmt_s(cold[1])} (numba import and cache load).")
+                     f"{results['face_name']} {fmt_s(cold[1])}.")
     if load is not None:
         notes.append(
             f"- Other processes on this machine used {busy_before or 0:.0%} of its cores in the "
             f"second before the run and {load[0]:.0%} during it; the hypervisor stole "
             f"{load[1]:.1%}. vqimage's gray kernels are single-threaded and notice a busy machine less; "
-            "its color kernels (numba prange) and scikit-learn's two-thread OpenMP k-means do (a thread "
+            "its color kernels (OpenMP prange) and scikit-learn's two-thread OpenMP k-means do (a thread "
             "descheduled at a barrier stalls the other), which the single-thread KBinsDiscretizer row makes "
             "visible.")
     notes += ["- Colors (parts 6, 6b):", *[f"  {line}" for line in results["color_notes"]]]

@@ -397,7 +397,10 @@ def lloyd(points, weights, cell_start, cell_ids, int bits, centers, fixed, Py_ss
         for j in range(d):
             g = (idv[t] >> ((d - 1 - j) * bits)) & fmask
             parent[t] = (parent[t] << list_bits) | (g >> drop)
-    list_ids_arr = np.unique(parent_arr)
+    ordered = np.sort(parent_arr)  # np.unique's values, without its import of numpy.ma (14 ms)
+    distinct = np.ones(m, np.bool_)
+    distinct[1:] = ordered[1:] != ordered[:-1]
+    list_ids_arr = ordered[distinct]
     cdef const int64_t[::1] list_ids = list_ids_arr
     cdef const int64_t[::1] slot = np.searchsorted(list_ids_arr, parent_arr).astype(np.int64)
     drift_arr, delta_arr = np.zeros(k), np.zeros(k)
