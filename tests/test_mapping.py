@@ -16,6 +16,19 @@ from vqimage.palettes import palette_codebook
 # --------------------------------------------------------------------------- gray codebooks
 
 
+@FAST
+@given(st.sampled_from([np.uint8, np.uint16]), st.sampled_from([7, 15]), st.integers(0, 300), st.integers(0, 9),
+       st.data())
+def test_encode_by_comparison_counts_the_thresholds(dtype, count, n, base, data):
+    # Lengths around every vector width the compiled versions use (16 to 64 bytes), and their tails.
+    top = np.iinfo(dtype).max
+    image = data.draw(hnp.arrays(dtype, n, elements=st.integers(0, int(top))))
+    above = np.sort(data.draw(hnp.arrays(dtype, count, elements=st.integers(0, int(top)))))
+    codes = _mapping_kernels.encode_by_comparison(image, above, base)
+    assert codes.dtype == np.uint8 and codes.shape == image.shape
+    np.testing.assert_array_equal(codes, base + (image[:, None] > above[None, :]).sum(1))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(["uint8", "int8", "uint16", "int16", "int32", "float32"]),
