@@ -19,7 +19,7 @@ from ._cells_kernels cimport Lists, candidate_lists, free_lists
 
 import numpy as np
 
-__all__ = ["apply_lut", "encode_by_comparison", "nearest_codes"]
+__all__ = ["apply_lut", "encode_by_comparison", "nearest_codes", "nearest_in_cells"]
 
 ctypedef fused index_t:
     uint8_t
@@ -242,3 +242,49 @@ def nearest_codes(vectors, centers, int bits, out):
         status = _nearest(v, cv, bits, o64)
     if status < 0:
         raise MemoryError("Not enough memory for the candidate lists.")
+
+
+def nearest_in_cells(points, cell_start, cell_ids, int bits, double extent, centers):
+    """Nearest center (exact; ties: lowest index) of real-valued points grouped by cell; int64 codes.
+
+    Points ``cell_start[t]:cell_start[t + 1]`` lie in cell ``cell_ids[t]``,
+    whose box spans ``[lo, lo + width - 1 + extent]`` per component (see
+    :func:`vqimage._cells_kernels.cell_candidates`): the fit's grid, for
+    points in a color space other than the 8-bit cube.
+    """
+    cdef const double[:, ::1] p = np.ascontiguousarray(points, np.float64)
+    cdef const int64_t[::1] cs = np.ascontiguousarray(cell_start, np.int64)
+    cdef const int64_t[::1] ids = np.ascontiguousarray(cell_ids, np.int64)
+    cdef const double[:, ::1] cv = np.ascontiguousarray(centers, np.float64)
+    cdef Py_ssize_t n = p.shape[0], d = p.shape[1], m = ids.shape[0], t, i, q, j
+    cdef int64_t c, item
+    cdef double best, dist, diff
+    cdef Lists lists
+    cdef int status = 0
+    if cs.shape[0] != m + 1 or cs[m] != n or cv.shape[1] != d or cv.shape[0] < 1:
+        raise ValueError("nearest_in_cells: points, cells and centers do not match.")
+    out_arr = np.empty(n, np.int64)
+    cdef int64_t[::1] out = out_arr
+    if n == 0:
+        return out_arr
+    with nogil:
+        status = candidate_lists(cv, ids, bits, extent, 0.0, &lists)
+        if status == 0:
+            for t in prange(m, schedule="static"):
+                for i in range(cs[t], cs[t + 1]):
+                    best = INFINITY
+                    item = lists.items[lists.start[t]]
+                    for q in range(lists.start[t], lists.start[t + 1]):
+                        c = lists.items[q]
+                        dist = 0.0
+                        for j in range(d):
+                            diff = p[i, j] - cv[c, j]
+                            dist = dist + diff * diff
+                        if dist < best or (dist == best and c < item):
+                            best = dist
+                            item = c
+                    out[i] = item
+            free_lists(&lists)
+    if status < 0:
+        raise MemoryError("Not enough memory for the candidate lists.")
+    return out_arr

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from ._spaces import SPACES
 from ._validation import ConflictError, FitWarning
 from ._version import __version__
 from .dither import DITHER_METHODS
@@ -58,10 +59,7 @@ def _parse_dims(value: str | None, option: str, counts=(2,)) -> tuple[int, ...] 
     """'4x4' -> (4, 4) (or '128' -> (128,) where one count is allowed), else a usage error naming the option."""
     if value is None:
         return None
-    try:
-        dims = tuple(int(v) for v in value.lower().split("x"))
-    except ValueError:
-        dims = ()
+    dims = tuple(map(int, value.lower().split("x"))) if re.fullmatch(r"\d+(x\d+)*", value.lower()) else ()
     if len(dims) not in counts:
         form = "ROWSxCOLS such as 2x2 or 4x4" if counts == (2,) else "ROWS or ROWSxCOLS such as 4096 or 4096x4096"
         raise click.UsageError(f"{option}: expected {form}, got {value!r}")
@@ -118,6 +116,8 @@ _FIT_OPTIONS = (
                  help="How the codebook is chosen. Gray: optimal (default; least squared error, exactly), kmeans, "
                       "quantile, uniform. Color/block: kmeans (default; split, merge, then exact Lloyd), wu (greedy "
                       "splits only, fastest). auto (with a target): try each, keep the one needing the fewest levels."),
+    click.option("--space", type=click.Choice(SPACES), help="Colors: where the palette is fitted and pixels are mapped:"
+                 " rgb (default; what PSNR measures) or oklab (perceptual: closer to what the eye sees)."),
     click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default=None, help="Gray only: "
                  "value of each level: centroid (default; mean of its pixels), midpoint (sklearn), median."),
     click.option("--block", "block", default=None, metavar="ROWSxCOLS",
@@ -277,6 +277,7 @@ def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, share
     from .batch import is_batch
 
     options["block"] = _parse_dims(options["block"], "--block")
+    options = {key: value for key, value in options.items() if key != "space" or value is not None}
     if output.endswith(".zarr") or inputs[0].endswith(".zarr") or chunks or (scheduler and len(inputs) == 1
                                                                               and not is_batch(inputs)):
         if len(inputs) != 1:
@@ -471,8 +472,7 @@ def main(argv=None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        return exc.show() or exc.exit_code
     except ConflictError as exc:  # options that do not go together: a usage error
         click.echo(f"Error: {_options_words(_line(exc))}", err=True)
         return 2

@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from ._spaces import SPACES
 from ._validation import VQError
 from ._vectors import MODES
 
@@ -41,7 +42,9 @@ class Codebook:
     per code, ``levels[i]`` of shape ``(d,)``: a color (RGB or RGBA) or a
     block of gray pixels (``block=(rows, cols)``, flattened row by row). A
     vector gets the code of its nearest codeword (least squared Euclidean
-    distance, ties to the lowest code); they have no edges.
+    distance, ties to the lowest code); they have no edges. The distance is
+    measured in the codebook's ``space``: the RGB values themselves, or
+    Oklab, where it follows perceived difference (see ``space`` below).
 
     Make one with :func:`vqimage.fit` or :func:`vqimage.palette_codebook`;
     rebuild one from :meth:`to_config`. Map images with it through
@@ -67,6 +70,12 @@ class Codebook:
         Default: 'gray' for 1-D levels, 'color' for 2-D levels.
     block : (int, int), optional
         The block shape, for ``mode='block'``.
+    space : {'rgb', 'oklab'}
+        Where the distance to a color codeword is measured (RGB color
+        codebooks only for 'oklab'): 'rgb' (default), squared error in
+        sRGB values, what PSNR measures; 'oklab', squared error in Oklab
+        (Ottosson 2020), closer to what the eye sees. The levels are sRGB
+        colors either way.
 
     Examples
     --------
@@ -84,7 +93,8 @@ class Codebook:
            [210, 210, 210]], dtype=uint8)
     """
 
-    def __init__(self, levels, edges=None, *, strategy: str, reconstruction: str, dtype, mode=None, block=None):
+    def __init__(self, levels, edges=None, *, strategy: str, reconstruction: str, dtype, mode=None, block=None,
+                 space: str = "rgb"):
         levels = np.array(levels, dtype=np.float64)
         if mode is None:
             mode = "gray" if levels.ndim <= 1 else "color"
@@ -128,11 +138,17 @@ class Codebook:
             edges.flags.writeable = False
         if not np.isfinite(levels).all():
             raise ValueError("Codebook levels and edges must be finite.")
+        if space not in SPACES:
+            raise ValueError(f"A codebook's space is one of {', '.join(SPACES)}. Got {space!r}.")
+        if space != "rgb" and not (mode == "color" and levels.shape[1] == 3):
+            raise ValueError(f"space={space!r} is for RGB color codebooks; this one is {mode} with "
+                             f"{1 if levels.ndim == 1 else levels.shape[1]} component(s).")
         levels.flags.writeable = False
         self.levels = levels
         self.edges = edges
         self.mode = mode
         self.block = block
+        self.space = space
         self.strategy = str(strategy)
         self.reconstruction = str(reconstruction)
         self.dtype = np.dtype(dtype)
@@ -200,6 +216,8 @@ class Codebook:
             }
             if self.block is not None:
                 config["block"] = list(self.block)
+            if self.space != "rgb":  # absent: RGB, as in every file written before spaces existed
+                config["space"] = self.space
             return config
         return {
             "type": "scalar",
@@ -238,7 +256,8 @@ class Codebook:
                     raise ValueError(f"vector mode {config.get('mode')!r} is not 'color' or 'block'")
                 levels = np.asarray(config["levels"], dtype=np.float64)
                 return cls(levels, None, strategy=config["strategy"], reconstruction=config["reconstruction"],
-                           dtype=dtype, mode=config["mode"], block=config.get("block"))
+                           dtype=dtype, mode=config["mode"], block=config.get("block"),
+                           space=config.get("space", "rgb"))
             return cls(
                 config["levels"],
                 config["edges"],
@@ -259,6 +278,7 @@ class Codebook:
     def __repr__(self) -> str:
         mode = "" if self.mode == "gray" else f"mode={self.mode!r}, n_components={self.n_components}, "
         block = "" if self.block is None else f"block={self.block}, "
+        block += "" if self.space == "rgb" else f"space={self.space!r}, "
         return (
             f"Codebook(n_levels={self.n_levels}, {mode}{block}strategy={self.strategy!r}, "
             f"reconstruction={self.reconstruction!r}, dtype={self.dtype})"

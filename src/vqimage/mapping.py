@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ._cells import cell_bits
+from ._spaces import group_by_cell, to_space
 from ._validation import Options, check_image, check_param
 from ._vectors import check_vector_image, image_blocks, join_blocks, opaque
 from .codebook import Codebook
@@ -166,13 +167,37 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
             image = opaque(image)
         vectors = image.reshape(-1, d)
         shape = image.shape[:-1]
-    centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
-    codes = np.empty(vectors.shape[0], codebook.code_dtype)
-    nearest_codes(np.ascontiguousarray(vectors), centers, cell_bits(d), codes)
-    codes = codes.reshape(shape)
+    if codebook.space != "rgb":
+        codes = _nearest_in_space(vectors, codebook).reshape(shape)
+    else:
+        centers = codebook.derived("centers", lambda cb: np.ascontiguousarray(cb.levels_as(np.float64)))
+        codes = np.empty(vectors.shape[0], codebook.code_dtype)
+        nearest_codes(np.ascontiguousarray(vectors), centers, cell_bits(d), codes)
+        codes = codes.reshape(shape)
     if codebook.mode == "color" and d == 4:
         _clear_to_transparent(codes, image, codebook)
     return codes
+
+
+def _nearest_in_space(vectors, codebook: Codebook) -> np.ndarray:
+    """Codes of 8-bit RGB rows by the nearest codeword in the codebook's space (exact; ties: lowest code).
+
+    Each distinct color is searched once, on the fit's grid laid over the
+    space; pixels take their color's code.
+    """
+    from ._histogram_kernels import unique_cells
+    from ._mapping_kernels import nearest_in_cells
+
+    bits = cell_bits(3)
+    uniques, _, _, _, inverse = unique_cells(np.ascontiguousarray(vectors), None, bits, True)
+    points = to_space(uniques, codebook.space)
+    order, cell_start, cell_ids = group_by_cell(points, bits)
+    centers = codebook.derived(("centers", codebook.space),
+                               lambda cb: np.ascontiguousarray(to_space(cb.levels_as(np.uint8), cb.space)))
+    found = nearest_in_cells(points[order], cell_start, cell_ids, bits, 1.0, centers)
+    per_color = np.empty(uniques.shape[0], codebook.code_dtype)
+    per_color[order] = found
+    return per_color[inverse]
 
 
 def _clear_to_transparent(codes, image, codebook):

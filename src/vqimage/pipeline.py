@@ -284,7 +284,9 @@ def quantize(
         values), True always, False never.
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
-        max_iter, init, tol, random_state).
+        max_iter, init, tol, random_state; for RGB colors ``space``:
+        'rgb' or 'oklab', where the palette is fitted and pixels are
+        mapped, see :class:`vqimage.Codebook`).
 
     Returns
     -------
@@ -330,6 +332,9 @@ def quantize(
     else:
         mode = fit_mode(image, mode, caller=_CALLER)
     _check_mode(mode, image, strategy, reconstruction, block, palette, lock, codebook)
+    if fit_options.get("space", "rgb") != "rgb" and (mode != "color" or codebook is not None or palette is not None):
+        raise ConflictError("'space' applies to fitting color palettes (not to gray, blocks, 'palette' or "
+                            "'codebook').")
     options = dict(fit_options)
     peak = data_range
     if data_range is not None and np.ndim(data_range) == 1:

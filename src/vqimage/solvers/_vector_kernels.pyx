@@ -254,7 +254,8 @@ cdef void _assign_pass(const double[:, ::1] points, const double[::1] weights, c
                        Lists* lists, double margin, const int64_t[::1] movers, Py_ssize_t n_movers,
                        const double[::1] delta, int64_t[::1] labels, double[::1] upper, double[::1] lower,
                        double[::1] wsum, double[:, ::1] vsum, int64_t[::1] counts, double[:, ::1] dw,
-                       double[:, :, ::1] dv, int64_t[:, ::1] tally, int64_t[:, ::1] near_movers) noexcept nogil:
+                       double[:, :, ::1] dv, int64_t[:, ::1] tally, int64_t[:, ::1] near_movers,
+                       double extent) noexcept nogil:
     """One assignment pass over every cell, in parallel over chunks of cells.
 
     ``corner[t]`` is cell t's lowest corner; its candidates are list
@@ -268,7 +269,7 @@ cdef void _assign_pass(const double[:, ::1] points, const double[::1] weights, c
     cell only once it is within that reach of the cell's box.
     """
     cdef Py_ssize_t d = points.shape[1], m = corner.shape[0], k = centers.shape[0]
-    cdef double width = <double>(1 << (8 - bits))
+    cdef double span = <double>(1 << (8 - bits)) - 1.0 + extent  # a cell's box: [corner, corner + span]
     cdef Py_ssize_t chunks = min(m, _CHUNKS), chunk, t, q, j, i, first, last, n_near, c
     cdef int64_t u, a, b
     cdef double reach, step, limit, gap, x, low, bound, dd, diff, d1, d2, w
@@ -293,7 +294,7 @@ cdef void _assign_pass(const double[:, ::1] points, const double[::1] weights, c
                     for j in range(d):
                         x = centers[c, j]
                         low = corner[t, j]
-                        gap = gap + _sq(max(max(low - x, x - (low + width - 1.0)), 0.0))
+                        gap = gap + _sq(max(max(low - x, x - (low + span)), 0.0))
                         if gap >= limit:
                             break
                     if gap < limit:
@@ -344,7 +345,7 @@ cdef void _assign_pass(const double[:, ::1] points, const double[::1] weights, c
 
 
 def lloyd(points, weights, cell_start, cell_ids, int bits, centers, fixed, Py_ssize_t max_iter, double tol,
-          stats, double relax=1.0):
+          stats, double relax=1.0, double extent=0.0):
     """Weighted Lloyd iterations, exact and accelerated; returns ``(centers, labels, n_iter)``.
 
     Points ``cell_start[t]:cell_start[t + 1]`` lie in cell ``cell_ids[t]``.
@@ -364,7 +365,9 @@ def lloyd(points, weights, cell_start, cell_ids, int bits, centers, fixed, Py_ss
     updates (a center moves ``relax`` times the way to its centroid; 1 is
     Lloyd's step). Candidate lists are kept for cells one bit coarser than
     the points' (cheaper to rebuild, a few more candidates per search;
-    measured best against 0, 2 and 3 bits coarser).
+    measured best against 0, 2 and 3 bits coarser). A cell's points lie in
+    ``[lo, lo + width - 1 + extent]`` per component: ``extent=0`` for integer
+    points and their means, 1 for any real point of the cell.
     """
     cdef const double[:, ::1] p = np.ascontiguousarray(points, np.float64)
     cdef const double[::1] wv = np.ascontiguousarray(weights, np.float64)
@@ -423,10 +426,10 @@ def lloyd(points, weights, cell_start, cell_ids, int bits, centers, fixed, Py_ss
     cdef double moved, dd, new, diff, step
     cdef bint was
     with nogil:
-        status = candidate_lists(cv, list_ids, list_bits, 0.0, margin, &lists)
+        status = candidate_lists(cv, list_ids, list_bits, extent, margin, &lists)
         if status == 0:
             _assign_pass(p, wv, cs, corner, slot, bits, cv, &lists, margin, movers, 0, delta, labels, upper, lower,
-                         wsum, vsum, counts, dw, dv, tally, near_movers)
+                         wsum, vsum, counts, dw, dv, tally, near_movers, extent)
             while n_iter < max_iter:
                 n_iter += 1
                 moved = 0.0
@@ -457,7 +460,7 @@ def lloyd(points, weights, cell_start, cell_ids, int bits, centers, fixed, Py_ss
                         step = max(step, delta[c])
                     margin = max(0.5, 2.0 * step)
                     free_lists(&lists)
-                    status = candidate_lists(cv, list_ids, list_bits, 0.0, margin, &lists)
+                    status = candidate_lists(cv, list_ids, list_bits, extent, margin, &lists)
                     if status < 0:
                         break
                     st[2] += 1
@@ -466,7 +469,7 @@ def lloyd(points, weights, cell_start, cell_ids, int bits, centers, fixed, Py_ss
                     n_movers = 0
                 counts[1] = 0
                 _assign_pass(p, wv, cs, corner, slot, bits, cv, &lists, margin, movers, n_movers, delta, labels,
-                             upper, lower, wsum, vsum, counts, dw, dv, tally, near_movers)
+                             upper, lower, wsum, vsum, counts, dw, dv, tally, near_movers, extent)
                 if counts[1] == 0:
                     break
             free_lists(&lists)
@@ -548,7 +551,8 @@ def merge_clusters(centers, weights, Py_ssize_t k):
     return out_arr
 
 
-def hartigan(points, weights, cell_start, cell_ids, int bits, centers, labels, fixed, Py_ssize_t max_pass, stats):
+def hartigan(points, weights, cell_start, cell_ids, int bits, centers, labels, fixed, Py_ssize_t max_pass, stats,
+             double extent=0.0):
     """Hartigan's point moves after Lloyd; returns the centers (``labels`` updated in place).
 
     A point of weight ``w`` leaves center ``a`` (total weight ``W_a``) for
@@ -559,7 +563,8 @@ def hartigan(points, weights, cell_start, cell_ids, int bits, centers, labels, f
     method: k-means clustering without Voronoi", AISTATS 2010). Targets ``b``
     come from the cell's candidate list; a pass with no move, or
     ``max_pass`` passes, ends it. ``fixed`` centers neither gain nor
-    lose points. ``stats`` (int64, 2) accumulates passes and moves.
+    lose points. ``stats`` (int64, 2) accumulates passes and moves. ``extent``:
+    as for :func:`lloyd`.
     """
     cdef const double[:, ::1] p = np.ascontiguousarray(points, np.float64)
     cdef const double[::1] wv = np.ascontiguousarray(weights, np.float64)
@@ -596,7 +601,7 @@ def hartigan(points, weights, cell_start, cell_ids, int bits, centers, labels, f
         # Targets: the centers that could be nearest to a cell's points, listed
         # once (margin 1). As centers move, a list may miss a target; that only
         # skips a move, never makes a wrong one. Wider margins measured no better.
-        status = candidate_lists(cv, idv, bits, 0.0, 2.0, &lists)
+        status = candidate_lists(cv, idv, bits, extent, 2.0, &lists)
         if status == 0:
             for passes in range(max_pass):
                 st[0] += 1

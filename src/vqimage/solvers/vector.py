@@ -42,6 +42,14 @@ Fully transparent pixels (alpha 0) are left out of the fit: they all map to
 one transparent entry ``(0, 0, 0, 0)``, code 0, which spends one palette
 entry in all, whatever their color channels held.
 
+Spaces
+------
+``space='oklab'`` (RGB only) fits and maps in Oklab (:mod:`vqimage._spaces`):
+the distinct colors are converted, regrouped into cells of the same grid
+laid over Oklab, and steps 1-4 run there unchanged (each point may lie
+anywhere in its cell's box); the centers are converted back to sRGB and
+rounded, and the codebook maps pixels by Oklab distance.
+
 Fitted levels of 8-bit data are rounded to integers (the palette a PNG
 stores); learned entries come in order of increasing luma (BT.601), after
 locked colors and the transparent entry.
@@ -50,9 +58,11 @@ locked colors and the transparent entry.
 from __future__ import annotations
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
+from .._spaces import SPACES, from_space, group_by_cell, to_space
 from .._validation import FitWarning, Interval, Options, check_param
 from ..codebook import Codebook
 from ..histogram import VectorHistogram, vector_histogram
@@ -87,6 +97,7 @@ def fit_vectors(
     max_iter: int = 300,
     tol: float = 1e-4,
     random_state: int = 0,
+    space: str = "rgb",
     caller: str = "fit",
 ) -> Codebook:
     """Fit a color or block codebook; see :func:`vqimage.fit` and the module notes."""
@@ -96,6 +107,7 @@ def fit_vectors(
     check_param("max_iter", max_iter, Interval(int, 1, None), caller=caller)
     check_param("tol", tol, Interval(float, 0, None), caller=caller)
     check_param("random_state", random_state, Interval(int, 0, 2**32 - 1), caller=caller)
+    check_param("space", space, Options(SPACES), caller=caller)
     if isinstance(data, VectorHistogram):
         if weights is not None:
             raise ValueError(f"The 'weights' parameter of {caller} applies to images, not histograms.")
@@ -105,6 +117,11 @@ def fit_vectors(
     if hist.n_vectors == 0:
         raise ValueError(f"{caller}: every pixel is fully transparent (or has zero weight); nothing to fit.")
     d = hist.n_components
+    if space != "rgb" and (hist.mode != "color" or d != 3):
+        raise ValueError(
+            f"The 'space' parameter of {caller} is {space!r}, which applies to RGB colors only, not to "
+            f"{hist._kind()} data; pass space='rgb'."
+        )
     locked = _check_fixed(fixed, d, caller)
     k = int(n_levels) - (1 if hist.transparent > 0 else 0) - locked.shape[0]
     if k < 1:
@@ -113,7 +130,11 @@ def fit_vectors(
             f"{n_levels} levels, {locked.shape[0]} locked color(s)"
             + (", 1 transparent entry" if hist.transparent > 0 else "") + "."
         )
-    points = hist.vectors.astype(np.float64)
+    points, grid, extent = hist.vectors.astype(np.float64), hist, 0.0
+    locked_rgb = locked
+    if space != "rgb":
+        points, grid = _space_grid(hist, space)
+        locked, extent = to_space(locked, space), 1.0
     if hist.n_vectors <= k:
         if hist.n_vectors < k:
             warnings.warn(
@@ -124,14 +145,33 @@ def fit_vectors(
             )
         centers = points
     elif strategy == "wu":
-        centers, _ = _split(hist, points, k)
+        centers, _ = _split(grid, points, k)
     else:
         if init == "k-means++":
-            start = _kmeans_plus_plus(points, hist.counts, k, random_state)
+            start = _kmeans_plus_plus(points, grid.counts, k, random_state)
         else:
-            start = _split_merge(hist, points, k)
-        centers = _refine(hist, points, start, locked, max_iter, tol)
-    return _codebook(hist, centers, locked, strategy)
+            start = _split_merge(grid, points, k)
+        centers = _refine(grid, points, start, locked, max_iter, tol, extent=extent)
+    return _codebook(hist, from_space(centers, space), locked_rgb, strategy, space)
+
+
+class _Grid(NamedTuple):
+    """A VectorHistogram's points regrouped by cell of a grid over another space."""
+
+    counts: np.ndarray
+    cell_start: np.ndarray
+    cell_ids: np.ndarray
+    bits: int
+    mode: str
+    n_components: int
+
+
+def _space_grid(hist: VectorHistogram, space: str):
+    """The distinct colors as points of ``space``, grouped by cell of the same grid laid over it."""
+    points = to_space(hist.vectors, space)
+    order, cell_start, cell_ids = group_by_cell(points, hist.bits)
+    grid = _Grid(hist.counts[order], cell_start, cell_ids, hist.bits, hist.mode, 3)
+    return np.ascontiguousarray(points[order]), grid
 
 
 def _check_fixed(fixed, d, caller) -> np.ndarray:
@@ -195,7 +235,7 @@ def _kmeans_plus_plus(points, weights, k, random_state):
     return points[chosen]
 
 
-def _refine(hist, points, start, locked, max_iter, tol, stats=None):
+def _refine(hist, points, start, locked, max_iter, tol, stats=None, extent=0.0):
     """Lloyd on cell means (colors), then on the exact vectors; locked colors stay."""
     centers = np.ascontiguousarray(np.concatenate([locked, start]))
     fixed = np.zeros(centers.shape[0], np.bool_)
@@ -212,17 +252,17 @@ def _refine(hist, points, start, locked, max_iter, tol, stats=None):
         weight, total, _ = _cell_points(hist, points)
         m = hist.cell_ids.size
         centers, _, _ = lloyd(total / weight[:, None], weight, np.arange(m + 1), hist.cell_ids, hist.bits,
-                                centers, fixed, max_iter, limit, stats[0], _relax(centers.shape[0]))
+                                centers, fixed, max_iter, limit, stats[0], _relax(centers.shape[0]), extent)
     centers, labels, _ = lloyd(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits,
-                                 centers, fixed, max_iter, limit, stats[1], _relax(centers.shape[0]))
+                                 centers, fixed, max_iter, limit, stats[1], _relax(centers.shape[0]), extent)
     if _HARTIGAN_PASSES:
         moves = np.zeros(2, np.int64)
         centers = hartigan(points, hist.counts, hist.cell_start, hist.cell_ids, hist.bits, centers, labels, fixed,
-                             _HARTIGAN_PASSES, moves)
+                             _HARTIGAN_PASSES, moves, extent)
     return centers[locked.shape[0]:]
 
 
-def _codebook(hist, centers, locked, strategy) -> Codebook:
+def _codebook(hist, centers, locked, strategy, space="rgb") -> Codebook:
     centers = np.clip(np.rint(centers), 0, 255)
     if hist.mode == "color":
         luma = _LUMA[0] * centers[:, 0] + _LUMA[1] * centers[:, 1] + _LUMA[2] * centers[:, 2]
@@ -244,4 +284,4 @@ def _codebook(hist, centers, locked, strategy) -> Codebook:
         )
         levels = levels[keep]
     return Codebook(levels, None, strategy=strategy, reconstruction="centroid", dtype=np.uint8,
-                    mode=hist.mode, block=hist.block)
+                    mode=hist.mode, block=hist.block, space=space)

@@ -1,0 +1,85 @@
+"""Color spaces a color palette can be fitted and mapped in: 'rgb' and 'oklab'.
+
+'rgb' is the 8-bit cube itself: squared error in sRGB values, what PSNR
+measures. 'oklab' is Björn Ottosson's Oklab (2020): sRGB decoded to linear
+light, then an LMS-like cone response with a cube root, so that Euclidean
+distance follows perceived difference far better than in RGB (dark colors get
+more palette entries, saturated ones fewer). Measured on scikit-image's
+astronaut at 64 colors, undithered: SSIMULACRA2 57.1 (RGB fit) against 62.0
+(Oklab fit), butteraugli 6.96 against 5.31, for 0.9 dB less PSNR.
+
+Points in a space are float64 scaled and shifted into [0, 255), one scale for
+every axis (distances stay Euclidean in the space), so that the color-cell
+grid of the fit and the map (:mod:`vqimage._cells`) covers them as it covers
+the 8-bit cube; a point of a cell may then be anywhere in its box (extent 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SPACES", "from_space", "group_by_cell", "to_space"]
+
+SPACES = ("rgb", "oklab")
+
+# linear sRGB -> LMS and LMS^(1/3) -> Lab (Ottosson, "A perceptual color space for image processing", 2020)
+_M1 = np.array([
+    [0.4122214708, 0.5363325363, 0.0514459929],
+    [0.2119034982, 0.6806995451, 0.1073969566],
+    [0.0883024619, 0.2817188376, 0.6299787005],
+])
+_M2 = np.array([
+    [0.2104542553, 0.7936177850, -0.0040720468],
+    [1.9779984951, -2.4285922050, 0.4505937099],
+    [0.0259040371, 0.7827717662, -0.8086757660],
+])
+_M1_INV = np.linalg.inv(_M1)
+_M2_INV = np.linalg.inv(_M2)
+# L in [0, 1], a in [-0.234, 0.277], b in [-0.312, 0.199] over the sRGB cube: all land in [2, 252].
+_SCALE = 250.0
+_SHIFT = np.array([2.0, 0.25 * _SCALE, 0.33 * _SCALE])
+# sRGB decoding of every 8-bit value, exact to the float64 formula.
+_CODES = np.arange(256) / 255.0
+_LINEAR = np.where(_CODES <= 0.04045, _CODES / 12.92, ((_CODES + 0.055) / 1.055) ** 2.4)
+
+
+def to_space(rgb, space: str) -> np.ndarray:
+    """(n, 3) sRGB values in [0, 255] -> (n, 3) float64 points of ``space`` (scaled into [0, 255))."""
+    if space == "rgb":
+        return np.asarray(rgb, dtype=np.float64)
+    rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8:
+        linear = _LINEAR[rgb]
+    else:
+        c = np.clip(np.asarray(rgb, dtype=np.float64), 0.0, 255.0) / 255.0
+        linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    lab = np.cbrt(linear @ _M1.T) @ _M2.T
+    return lab * _SCALE + _SHIFT
+
+
+def from_space(points, space: str) -> np.ndarray:
+    """Points of ``space`` -> (n, 3) float64 sRGB values (not rounded; clipped to [0, 255])."""
+    points = np.asarray(points, dtype=np.float64)
+    if space == "rgb":
+        return np.clip(points, 0.0, 255.0)
+    lms = ((points - _SHIFT) / _SCALE) @ _M2_INV.T
+    linear = np.clip((lms**3) @ _M1_INV.T, 0.0, 1.0)
+    encoded = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return np.clip(encoded * 255.0, 0.0, 255.0)
+
+
+def group_by_cell(points: np.ndarray, bits: int):
+    """Group points of a space (in [0, 255)) by cell of the ``bits``-per-component grid.
+
+    Returns ``(order, cell_start, cell_ids)``: ``points[order]`` holds cell
+    ``cell_ids[j]``'s points at ``cell_start[j]:cell_start[j + 1]``, cells in
+    increasing id, points within a cell in their input order.
+    """
+    g = np.minimum(points // (1 << (8 - bits)), (1 << bits) - 1).astype(np.int64)
+    ids = np.zeros(points.shape[0], np.int64)
+    for j in range(points.shape[1]):
+        ids = (ids << bits) | g[:, j]
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]])) if ids.size else np.zeros(0, np.int64)
+    return order, np.append(starts, ids.size).astype(np.int64), ids[starts]
