@@ -35,6 +35,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed .cache/scipy-data/face.dat
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	@command -v pngquant >/dev/null || echo "note: pngquant is not installed (apt-get install pngquant); its column will read n/a"
+	@command -v butteraugli >/dev/null || echo "note: butteraugli is not installed (apt-get install butteraugli); part 10's butteraugli scores will read n/a"
 	$(FACE_ENV) $(BIN)/python -m benchmarks.run
 
 clean:

@@ -74,6 +74,7 @@ from benchmarks.common import (
     wait_for_quiet,
 )
 from benchmarks.dask_bench import bench_dask
+from benchmarks.perceptual import bench_perceptual
 from vqimage.io import FaceUnavailable
 from vqimage.metrics import mse
 
@@ -889,11 +890,14 @@ def run_benchmarks(args, log):
     log("part 8 done")
     cli_md, cli_goals = bench_cli(args, log)
     log("part 9 done")
+    perceptual_md, perceptual_goals = bench_perceptual(args, log)
+    log("part 10 done")
     return {
         "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md,
-                     unreachable_md, dask_md, cli_md],
+                     unreachable_md, dask_md, cli_md, perceptual_md],
         "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
-        + color_goals + dither_goals + target_goals + unreachable_goals + dask_goals + cli_goals,
+        + color_goals + dither_goals + target_goals + unreachable_goals + dask_goals + cli_goals
+        + perceptual_goals,
         "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }

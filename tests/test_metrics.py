@@ -84,3 +84,53 @@ def test_ssim_only_when_cheap_unless_asked():
     assert metrics.evaluate(big, big, ssim=False).ssim_skipped is False
     small = metrics.evaluate(big[:100, :100], big[:100, :100])
     assert small.ssim == 1.0
+
+
+# --------------------------------------------------------------------------- SSIMULACRA2
+
+
+def test_ssimulacra2_is_the_package_score_of_the_files(astronaut, tmp_path):
+    from PIL import Image
+    from ssimulacra2 import compute_ssimulacra2
+
+    import vqimage
+
+    image = astronaut[::2, ::2]
+    quantized = vqimage.quantize(image, 16).reconstruction
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(quantized).save(tmp_path / "b.png")
+    score = metrics.ssimulacra2(image, quantized)
+    assert score == pytest.approx(compute_ssimulacra2(str(tmp_path / "a.png"), str(tmp_path / "b.png")), abs=1e-9)
+    assert 20 < score < 60  # 16 colors without dithering: visibly degraded
+    assert metrics.ssimulacra2(image, image) == pytest.approx(100.0)
+    assert metrics.ssimulacra2(image, vqimage.quantize(image, 256).reconstruction) > score + 20
+
+
+def test_ssimulacra2_gray_and_alpha(camera, astronaut):
+    gray = camera[::4, ::4]
+    noisy = np.clip(gray.astype(int) + np.random.default_rng(0).integers(-8, 9, gray.shape), 0, 255).astype(np.uint8)
+    as_rgb = metrics.ssimulacra2(np.dstack([gray] * 3), np.dstack([noisy] * 3))
+    assert metrics.ssimulacra2(gray, noisy) == pytest.approx(as_rgb, abs=1e-12)
+    rgb = astronaut[::4, ::4]
+    alpha = np.full(rgb.shape[:2] + (1,), 255, np.uint8)
+    alpha[:, : rgb.shape[1] // 2] = 0  # the left half transparent: its colors do not count
+    scrambled = rgb.copy()
+    scrambled[:, : rgb.shape[1] // 2] = 255 - scrambled[:, : rgb.shape[1] // 2]
+    assert metrics.ssimulacra2(np.dstack([rgb, alpha]), np.dstack([scrambled, alpha])) == pytest.approx(100.0)
+    opaque = np.full_like(alpha, 255)
+    assert metrics.ssimulacra2(np.dstack([rgb, opaque]), np.dstack([scrambled, opaque])) < 50
+
+
+def test_ssimulacra2_errors(astronaut, monkeypatch):
+    with pytest.raises(ValueError, match="must be an 8-bit gray, RGB or RGBA image"):
+        metrics.ssimulacra2(astronaut.astype(np.float64), astronaut.astype(np.float64))
+    with pytest.raises(ValueError, match="at least 8x8 pixels. Got"):
+        metrics.ssimulacra2(astronaut[:7, :40], astronaut[:7, :40])
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.ssimulacra2(astronaut, astronaut[1:])
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ssimulacra2", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"SSIMULACRA2 needs ssimulacra2, which is not installed: "
+                                          r"pip install 'vqimage\[perceptual\]'"):
+        metrics.ssimulacra2(astronaut, astronaut)

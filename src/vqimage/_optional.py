@@ -13,6 +13,7 @@ EXTRAS = {
     "distributed": ("distributed", "dask"),
     "zarr": ("zarr", "dask"),
     "matplotlib": ("matplotlib", "report"),
+    "ssimulacra2": ("ssimulacra2", "perceptual"),
 }
 
 

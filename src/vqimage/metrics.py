@@ -30,6 +30,7 @@ __all__ = [
     "mse",
     "psnr",
     "ssim",
+    "ssimulacra2",
     "max_error",
     "bits_per_pixel",
     "entropy",
@@ -287,6 +288,61 @@ def ssim(reference, test, *, data_range=None, channel_axis=None) -> float:
     """
     reference, test = _pair(reference, test, "ssim")
     return _ssim(reference, test, peak(reference, data_range), channel_axis)
+
+
+def ssimulacra2(reference, test) -> float:
+    """SSIMULACRA2, the perceptual score of JPEG XL's tools: 100 is identical, 90 visually lossless, 70 high quality.
+
+    Computed by the ``ssimulacra2`` package (a Python port of libjxl's tool;
+    ``pip install 'vqimage[perceptual]'``) on 8-bit sRGB images. Gray
+    images are scored as RGB. RGBA images are composited on a dark (10%
+    gray) and on a light (90% gray) background, and the lower score counts,
+    as libjxl's tool does (the package itself would drop the alpha).
+
+    Parameters
+    ----------
+    reference, test : ndarray of uint8, (H, W), (H, W, 3) or (H, W, 4)
+        The same shape, at least 8x8 pixels.
+
+    Returns
+    -------
+    float
+        Higher is better; a large loss can score below 0.
+    """
+    from ._optional import require
+
+    package = require("ssimulacra2", "SSIMULACRA2")
+    reference, test = _pair(reference, test, "ssimulacra2")
+    if reference.dtype != np.uint8 or reference.ndim not in (2, 3) or (
+            reference.ndim == 3 and reference.shape[2] not in (3, 4)):
+        raise ValueError(
+            "The 'reference' parameter of ssimulacra2 must be an 8-bit gray, RGB or RGBA image (uint8; (H, W), "
+            f"(H, W, 3) or (H, W, 4)). Got {reference.dtype} of shape {reference.shape}."
+        )
+    if min(reference.shape[:2]) < 8:
+        raise ValueError(f"ssimulacra2 needs images of at least 8x8 pixels. Got {reference.shape[:2]}.")
+    if reference.ndim == 2:
+        reference, test = (np.repeat(a[..., None], 3, axis=2) for a in (reference, test))
+    if reference.shape[2] == 3:
+        return float(package.compute_ssimulacra2(_png(reference), _png(test)))
+    return min(float(package.compute_ssimulacra2(_png(_composite(reference, bg)), _png(_composite(test, bg))))
+               for bg in (0.1, 0.9))
+
+
+def _composite(rgba: np.ndarray, background: float) -> np.ndarray:
+    alpha = rgba[..., 3:].astype(np.float64) / 255.0
+    return np.rint(rgba[..., :3] * alpha + 255.0 * background * (1.0 - alpha)).astype(np.uint8)
+
+
+def _png(rgb: np.ndarray):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "PNG", compress_level=0)
+    buffer.seek(0)
+    return buffer
 
 
 def _ssim(reference, test, top, channel_axis) -> float:
