@@ -342,3 +342,54 @@ def test_data_errors(image, levels, error, match):
 def test_threshold_errors(image, levels, thresholds, match):
     with pytest.raises(ValueError, match=match):
         dither_codes(image, levels, thresholds=thresholds)
+
+
+# ----------------------------------------------------------------------------- adaptive, and Oklab
+
+
+def test_adaptive_dithers_a_gradient_and_keeps_exact_colors_and_edges():
+    levels = np.array([[0, 0, 0], [60, 60, 60], [120, 120, 120], [128, 128, 128], [180, 180, 180],
+                       [240, 240, 240]], float)
+    image = np.zeros((32, 64, 3), np.uint8)
+    image[:, :32] = np.linspace(0, 90, 32).round().astype(np.uint8)[None, :, None]
+    image[:, 32:] = 120  # exactly a palette color: kept clean
+    codes = dither_codes(image, levels, method="adaptive")
+    np.testing.assert_array_equal(codes[:, 32:], 2)
+    plain = dither_codes(image, levels, method="none")
+    # The gradient is dithered more than by the selective weights (which leave bands near each level).
+    selective = dither_codes(image, levels, selective=True)
+    assert (codes[:, :32] != plain[:, :32]).mean() > (selective[:, :32] != plain[:, :32]).mean() > 0.05
+    # Its mean follows the ramp (a dithered 0..90 ramp between levels 0, 60 and 120).
+    columns = levels[codes[:, :32], 0].mean(axis=0)
+    assert np.abs(np.convolve(columns - image[0, :32, 0], np.ones(8) / 8, "valid")).max() < 6
+    # An edge of 4 steps at every pixel (beyond the 3 where edges are spared fully): left alone.
+    stripes, steps = np.tile(np.array([20, 220], np.uint8), (16, 16)), np.arange(0.0, 251.0, 50.0)
+    np.testing.assert_array_equal(dither_codes(stripes, steps, method="adaptive"),
+                                  dither_codes(stripes, steps, method="none"))
+    assert (dither_codes(stripes, steps) != dither_codes(stripes, steps, method="none")).any()
+    np.testing.assert_array_equal(dither_codes(image, levels, method="adaptive", strength=0.0), plain)
+
+
+def test_oklab_dithering_maps_by_oklab_distance_and_tracks_lightness():
+    from vqimage._spaces import to_space
+
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+    levels = rng.integers(0, 256, (12, 3)).astype(np.float64)
+    points, centers = to_space(image.reshape(-1, 3), "oklab"), to_space(levels, "oklab")
+    nearest = ((points[:, None] - centers[None]) ** 2).sum(-1).argmin(1).reshape(24, 24)
+    np.testing.assert_array_equal(dither_codes(image, levels, method="none", space="oklab"), nearest)
+    assert (dither_codes(image, levels, method="none") != nearest).any()  # RGB distance differs
+    # A gray ramp between black and white: in Oklab the dithered mean follows lightness, not sRGB values.
+    ramp = np.repeat(np.tile(np.linspace(0, 255, 64).round().astype(np.uint8), (64, 1))[..., None], 3, axis=2)
+    bw = np.array([[0.0, 0, 0], [255, 255, 255]])
+    lightness = to_space(ramp[0], "oklab")[:, 0]
+    white = dither_codes(ramp, bw, space="oklab").mean(axis=0)
+    target = (lightness - lightness[0]) / (lightness[-1] - lightness[0])
+    assert np.abs(np.convolve(white - target, np.ones(8) / 8, "valid")).max() < 0.05
+    rgb_white = dither_codes(ramp, bw).mean(axis=0)
+    assert np.abs(np.convolve(rgb_white - ramp[0, :, 0] / 255, np.ones(8) / 8, "valid")).max() < 0.05
+    with pytest.raises(ValueError, match="The 'space' parameter of dither_codes is 'oklab', which applies to RGB"):
+        dither_codes(ramp[..., 0], [0.0, 255.0], space="oklab")
+    with pytest.raises(ValueError, match="The 'space' parameter of dither_codes must be one of"):
+        dither_codes(ramp, bw, space="lab")

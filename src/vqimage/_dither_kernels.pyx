@@ -37,6 +37,7 @@ __all__ = ["diffuse", "ordered", "nearest_other"]
 ctypedef fused pixel_t:
     uint8_t
     uint16_t
+    double  # colors converted to another space (vqimage._spaces)
 
 
 cdef struct Quantizer:
@@ -441,6 +442,7 @@ cdef _run(image, quant, spec, nearest, double high, double strength, bint serpen
     cdef double[:, :, ::1] buf = buf_arr
     cdef const uint8_t[:, :, ::1] i8
     cdef const uint16_t[:, :, ::1] i16
+    cdef const double[:, :, ::1] f64
     none_i, none_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
     cdef const int64_t[::1] dy = none_i if tap_dy is None else tap_dy
     cdef const int64_t[::1] dx = none_i if tap_dx is None else tap_dx
@@ -456,6 +458,14 @@ cdef _run(image, quant, spec, nearest, double high, double strength, bint serpen
                 _ordered(i8, &quantizer.q, high, bv, strength, selective, pv, ov, &sv[0])
             else:
                 _diffuse(i8, &quantizer.q, high, dy, dx, tf, strength, serpentine, selective, pv, ov, buf, &sv[0],
+                         &sv[d])
+    elif image.dtype == np.float64:
+        f64 = image
+        with nogil:
+            if is_ordered:
+                _ordered(f64, &quantizer.q, high, bv, strength, selective, pv, ov, &sv[0])
+            else:
+                _diffuse(f64, &quantizer.q, high, dy, dx, tf, strength, serpentine, selective, pv, ov, buf, &sv[0],
                          &sv[d])
     else:
         i16 = image.astype(np.uint16, copy=False)

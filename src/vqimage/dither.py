@@ -6,7 +6,10 @@ pattern, scaled to the local quantizer step, before the nearest code is
 taken. Both work on gray levels (an optional scalar codebook's thresholds
 decide the bins) and on colors (the nearest palette entry, exact). The
 selective mode dithers only where it helps: in smooth gradients that would
-band, not in flat areas the palette already fits, nor on edges and texture.
+band, not in flat areas the palette already fits, nor on edges and texture;
+'adaptive' is that weighting with weights chosen by perceptual judges
+(SSIMULACRA2, butteraugli). Colors can be dithered in Oklab (``space``),
+where the error that is spread is an error the eye sees.
 
 The kernels are compiled (Cython, :mod:`vqimage._dither_kernels`) and
 imported by the functions that need them. Colors are searched through the
@@ -18,11 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._dither_kernels import diffuse, nearest_other, ordered
+from ._spaces import SPACES, to_space
 from ._validation import Interval, Options, check_image, check_param
 
 __all__ = ["DITHER_METHODS", "dither_codes"]
 
-DITHER_METHODS = ("none", "floyd-steinberg", "atkinson", "sierra", "ordered")
+DITHER_METHODS = ("none", "floyd-steinberg", "atkinson", "sierra", "ordered", "adaptive")
 
 _CALLER = "dither_codes"
 
@@ -45,6 +49,12 @@ _KERNELS = {
 # Selective mode, see dither_codes: the fit weight's ramp in 2 e / s, the edge weight's in c / s,
 # and the longest error a pixel takes in, in steps s.
 _SELECTIVE = (0.5, 1.0, 0.5, 1.5, 0.75)
+# 'adaptive': the same weights tuned by the perceptual judges (benchmarks part 10, SSIMULACRA2 and
+# butteraugli on 7 images at 16/64/256 colors, in Oklab): every pixel with any error takes it in
+# (fit ramp 0 to 1/8 step: the selective ramp left flat bands in gradients), edges and texture
+# from 1 to 3 steps of contrast, at most one step of error. Against the selective weights: mean
+# SSIMULACRA2 +3.8, 11 of 21 cases won against pngquant 3 instead of 10, worst deficit 2.1 instead of 11.
+_ADAPTIVE = (0.0, 0.25, 1.0, 3.0, 1.0)
 
 # Bits per component of the color cells searched (cells of 16^3 and 32^4 values).
 _CELL_BITS = {3: 4, 4: 3}
@@ -77,6 +87,7 @@ def dither_codes(
     serpentine: bool = True,
     selective: bool = False,
     thresholds=None,
+    space: str = "rgb",
 ) -> np.ndarray:
     """Codes of ``image`` in a palette of gray levels or colors, dithered.
 
@@ -95,8 +106,15 @@ def dither_codes(
     levels : array_like of float, (k, d) or (k,)
         The palette: k colors of the image's d channels, or k gray levels;
         ``1 <= k <= 65536``.
-    method : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered'}
-        'none': the plain nearest code. 'floyd-steinberg' (7, 3, 5, 1 / 16),
+    method : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered', 'adaptive'}
+        'none': the plain nearest code. 'adaptive': Floyd-Steinberg weighted
+        as ``selective`` describes below, with the weights chosen by
+        perceptual measurement: a pixel takes in the error fully once its
+        own error reaches 1/8 of the local step (not 1/2), edges and texture
+        are spared from 1 to 3 steps of contrast (not 1/2 to 3/2), and the
+        error taken in is capped at one step (not 3/4); with
+        ``space='oklab'`` this is what quantizing a color image does by
+        default. 'floyd-steinberg' (7, 3, 5, 1 / 16),
         'atkinson' (six taps of 1/8: a quarter of the error is dropped) and
         'sierra' (the full three-row Sierra filter, "Sierra-3": 5, 3 /
         2, 4, 5, 4, 2 / 2, 3, 2, over 32) diffuse the error. 'ordered' adds
@@ -150,6 +168,13 @@ def dither_codes(
         gets code ``i`` where ``thresholds[i - 1] <= x < thresholds[i]``
         (``np.searchsorted(thresholds, x, side="right")``); ``levels``
         must then be sorted increasingly. Without them, the nearest level.
+    space : {'rgb', 'oklab'}
+        RGB colors only: where the error is measured and diffused and the
+        nearest color found. 'oklab' converts the image and the palette to
+        Oklab (:mod:`vqimage._spaces`) first, so that every step works with
+        perceived differences, as a palette fitted with ``space='oklab'`` is
+        meant to be used; clamping then keeps values inside the cube that
+        holds Oklab's sRGB gamut.
 
     Returns
     -------
@@ -195,6 +220,9 @@ def dither_codes(
     check_param("strength", strength, Interval(float, 0.0, 1.0), caller=_CALLER)
     serpentine = bool(check_param("serpentine", serpentine, Options((True, False)), caller=_CALLER))
     selective = bool(check_param("selective", selective, Options((True, False)), caller=_CALLER))
+    params = np.array(_ADAPTIVE if method == "adaptive" else _SELECTIVE, np.float64)
+    if method == "adaptive":
+        method, selective = "floyd-steinberg", True
     image = _check_dither_image(image)
     color = image.ndim == 3
     d = image.shape[2] if color else 1
@@ -206,6 +234,13 @@ def dither_codes(
         )
     use_thresholds = thresholds is not None
     thresholds = _check_thresholds(thresholds, levels)
+    check_param("space", space, Options(SPACES), caller=_CALLER)
+    if space != "rgb":
+        if not (color and d == 3):
+            raise ValueError(f"The 'space' parameter of {_CALLER} is {space!r}, which applies to RGB images only. "
+                             f"Got shape {image.shape}; pass space='rgb'.")
+        image = to_space(image.reshape(-1, 3), space).reshape(image.shape)
+        levels = np.ascontiguousarray(to_space(levels, space))
     k = levels.shape[0]
     strength = 0.0 if method == "none" else float(strength)
     empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
@@ -229,7 +264,6 @@ def dither_codes(
     # One kernel signature per image kind (uint8 colors, uint16 grays), codes
     # always written as uint16: a cast costs less than another compilation.
     out = np.empty(image.shape[:2], np.uint16)
-    params = np.array(_SELECTIVE, np.float64)
     if method in ("none", "ordered") or strength == 0.0:
         ordered(image, quant, spec, nearest, high, _BAYER, strength, selective, params, out)
     else:

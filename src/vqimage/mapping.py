@@ -143,7 +143,8 @@ def _dithered(image, codebook, method, strength, selective, serpentine):
         image = opaque(image)
     thresholds = codebook.thresholds if codebook.mode == "gray" else None
     codes = dither_codes(image, codebook.levels, method="floyd-steinberg" if method == "none" else method,
-                         strength=strength, serpentine=serpentine, selective=selective, thresholds=thresholds)
+                         strength=strength, serpentine=serpentine, selective=selective, thresholds=thresholds,
+                         space=codebook.space)
     if codebook.mode == "color" and codebook.n_components == 4:
         _clear_to_transparent(codes, image, codebook)
     return codes
