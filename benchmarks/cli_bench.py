@@ -202,7 +202,7 @@ def bench_cli(args, log):
         "",
         f"Versions: pngquant 3 = `{version([str(PNGQUANT_3), '--version'])}` (pip `pngquant-cli`), "
         f"pngquant 2.17 = `{version([str(PNGQUANT_2), '--version'])}` (Debian). Default settings for every tool "
-        "(pngquant dithers by default, vqimage does not, and vqimage prints its one-line summary). Each time is a "
+        "(both dither by default; vqimage fits and dithers in Oklab, and prints its one-line summary). Each time is a "
         f"whole process, median and best of {rounds} interleaved rounds; the ratio is to pngquant 3's median. "
         "PSNR: RGB, of the written PNG against the input. astronaut: scikit-image's 512x512; face 2x: scipy's "
         "raccoon face in color upscaled 2x with Lanczos (1536x2048, 3.1 MP).",

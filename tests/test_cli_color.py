@@ -24,9 +24,9 @@ def astronaut():
 
 @pytest.fixture(scope="module")
 def fitted(astronaut):
-    """What `vqimage quantize astronaut -k 16` must compute."""
-    cb = vqimage.fit(astronaut, 16, mode="color")
-    return cb, vqimage.encode(astronaut, cb)
+    """What `vqimage quantize astronaut -k 16` must compute: an Oklab palette, adaptive dithering in Oklab."""
+    cb = vqimage.fit(astronaut, 16, mode="color", space="oklab")
+    return cb, vqimage.encode(astronaut, cb, dither="adaptive")
 
 
 def run(argv, capsys):
@@ -54,7 +54,7 @@ def test_quantize_astronaut_to_every_format(tmp_path, capsys, astronaut, fitted)
         out = tmp_path / f"a.{ext}"
         code, stdout, err = run(["quantize", "astronaut", "-k", 16, "-o", out], capsys)
         assert code == 0 and stdout == "" and err.count("\n") == 1
-        assert "astronaut: 512x512x3 uint8 -> 16 colors (kmeans)" in err and f"wrote {out}" in err
+        assert "astronaut: 512x512x3 uint8 -> 16 colors (kmeans, adaptive dither)" in err and f"wrote {out}" in err
     (width, height, depth, color_type), chunks = png_header(tmp_path / "a.png")
     assert (width, height, depth, color_type) == (512, 512, 4, 3) and len(chunks[b"PLTE"]) == 3 * 16
     with Image.open(tmp_path / "a.png") as img:
@@ -81,10 +81,11 @@ def test_quantize_json_and_raw_size_of_an_odd_width(tmp_path, capsys, astronaut)
     result = json.loads(out)
     assert {"input", "shape", "dtype", "mode", "n_levels", "strategy", "dither", "levels", "mse", "psnr", "output",
             "format", "bytes", "bits_per_pixel"} <= set(result)
-    cb = vqimage.fit(image, 7, mode="color")
-    codes = vqimage.encode(image, cb)
+    cb = vqimage.fit(image, 7, mode="color", space="oklab")
+    codes = vqimage.encode(image, cb, dither="adaptive")
     assert result["mode"] == "color" and result["n_levels"] == 7 and result["strategy"] == "kmeans"
-    assert result["shape"] == [37, 45, 3] and result["levels"] == cb.levels.tolist() and result["dither"] == "none"
+    assert result["shape"] == [37, 45, 3] and result["levels"] == cb.levels.tolist()
+    assert result["dither"] == "adaptive"
     assert result["format"] == "raw" and result["bytes"] == 37 * -(-45 * 4 // 8)  # 7 colors: 4 bits
     assert result["mse"] == pytest.approx(vqimage.metrics.mse(image, vqimage.decode(codes, cb)))
     assert result["psnr"] == pytest.approx(vqimage.metrics.psnr(image, vqimage.decode(codes, cb)))
@@ -95,8 +96,13 @@ def test_quantize_json_and_raw_size_of_an_odd_width(tmp_path, capsys, astronaut)
 def test_wu_strategy(tmp_path, capsys, astronaut):
     code, out, _ = run(["quantize", "astronaut", "-k", 16, "-s", "wu", "-o", tmp_path / "w.npy", "--json"], capsys)
     assert code == 0 and json.loads(out)["strategy"] == "wu"
-    cb = vqimage.fit(astronaut, 16, mode="color", strategy="wu")
-    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), vqimage.encode(astronaut, cb))
+    cb = vqimage.fit(astronaut, 16, mode="color", strategy="wu", space="oklab")
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), vqimage.encode(astronaut, cb, dither="adaptive"))
+    # --space rgb -d none: the palette of least RGB squared error, undithered.
+    code, out, _ = run(["quantize", "astronaut", "-k", 16, "-s", "wu", "--space", "rgb", "-d", "none", "-o",
+                        tmp_path / "r.npy"], capsys)
+    rgb = vqimage.fit(astronaut, 16, mode="color", strategy="wu")
+    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"), vqimage.encode(astronaut, rgb))
 
 
 def test_mode_gray_on_a_color_image_gives_a_gray_palette(tmp_path, capsys, astronaut):
@@ -159,9 +165,9 @@ def test_lock(tmp_path, capsys, astronaut):
     assert code == 0
     levels = json.loads(out)["levels"]
     assert len(levels) == 8 and levels[:2] == [[255, 0, 0], [0, 255, 0]]
-    cb = vqimage.fit(astronaut, 8, mode="color", fixed=np.array([[255, 0, 0], [0, 255, 0]], np.uint8))
+    cb = vqimage.fit(astronaut, 8, mode="color", fixed=np.array([[255, 0, 0], [0, 255, 0]], np.uint8), space="oklab")
     assert levels == cb.levels.tolist()
-    np.testing.assert_array_equal(np.load(tmp_path / "l.npy"), vqimage.encode(astronaut, cb))
+    np.testing.assert_array_equal(np.load(tmp_path / "l.npy"), vqimage.encode(astronaut, cb, dither="adaptive"))
 
 
 def test_lock_an_rgb_color_on_an_rgba_image(tmp_path, capsys, astronaut):

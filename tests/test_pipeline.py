@@ -78,15 +78,25 @@ def test_equal_channel_rgb_is_gray_in_the_api_and_the_cli(tmp_path, capsys, came
 
 def test_color_palette_lock_dither_and_blocks():
     astronaut = vqimage.load_image("astronaut", gray=False)[::4, ::4]
-    colors = vqimage.quantize(astronaut, 16)
-    assert colors.mode == "color" and colors.codebook.levels.shape == (16, 3)
-    np.testing.assert_array_equal(colors.codes, vqimage.encode(astronaut, vqimage.fit(astronaut, 16, mode="color")))
+    colors = vqimage.quantize(astronaut, 16)  # the perceptual default: an Oklab palette, adaptive dithering
+    assert colors.mode == "color" and colors.codebook.levels.shape == (16, 3) and colors.dither == "adaptive"
+    oklab = vqimage.fit(astronaut, 16, mode="color", space="oklab")
+    assert colors.codebook == oklab
+    np.testing.assert_array_equal(colors.codes, vqimage.encode(astronaut, oklab, dither="adaptive"))
+    plain = vqimage.quantize(astronaut, 16, space="rgb", dither="none")  # least RGB error, undithered
+    rgb = vqimage.fit(astronaut, 16, mode="color")
+    assert plain.codebook == rgb and plain.dither == "none" and plain.metrics.psnr > colors.metrics.psnr
+    np.testing.assert_array_equal(plain.codes, vqimage.encode(astronaut, rgb))
+    assert vqimage.quantize(astronaut, target_psnr=25).codebook.space == "rgb"  # targets measure PSNR
+    assert vqimage.quantize(np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]), 8).codebook.space \
+        == "rgb"  # RGBA: no Oklab
     locked = vqimage.quantize(astronaut, 8, lock="#ff00ff")
     assert [255, 0, 255] in locked.codebook.levels.tolist()
     dithered = vqimage.quantize(astronaut, 16, selective=True)
     assert dithered.dither == "floyd-steinberg"
     np.testing.assert_array_equal(dithered.codes, vqimage.encode(astronaut, colors.codebook, dither="floyd-steinberg",
                                                                  selective=True))
+    assert dithered.codebook.space == "oklab"
     epaper = vqimage.quantize(astronaut, palette="epaper7")
     assert epaper.strategy == "palette" and epaper.codebook == vqimage.palette_codebook("epaper7")
     gray_on_gray = vqimage.quantize(vqimage.load_image("camera"), palette="gray4")
@@ -146,7 +156,7 @@ def test_parameters_that_do_not_go_together(camera, kwargs, message):
     ("kwargs", "error", "message"),
     [
         ({"n_levels": 1}, ValueError, r"The 'n_levels' parameter of quantize must be an int in \[2, 65536\]"),
-        ({"n_levels": 4, "dither": "blue-noise"}, ValueError, "The 'dither' parameter of quantize must be one of"),
+        ({"n_levels": 4, "dither": "blue-noise"}, ValueError, "The 'dither' parameter of quantize must be None or one of"),
         ({"n_levels": 4, "strategy": "best"}, ValueError, "The 'strategy' parameter of quantize must be None or one of"),
         ({"n_levels": 4, "fmt": "bmp"}, ValueError, "The 'fmt' parameter of quantize must be None or one of"),
         ({"n_levels": 4, "mode": "colour"}, ValueError, "The 'mode' parameter of quantize must be one of"),

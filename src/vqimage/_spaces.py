@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SPACES", "from_space", "group_by_cell", "to_space"]
+__all__ = ["SPACE_BITS", "SPACES", "from_space", "group_by_cell", "to_space"]
 
 SPACES = ("rgb", "oklab")
+#: Bits per component of the cell grid over a space other than RGB. Oklab's sRGB gamut fills about half
+#: of the scaled cube along a and b, so cells of 2 units (7 bits) hold about as many colors as RGB's
+#: cells of 4: on a 3.1 MP photo at 256 colors the fit took 0.46 s, against 0.78-0.93 s with 6 bits.
+SPACE_BITS = 7
 
 # linear sRGB -> LMS and LMS^(1/3) -> Lab (Ottosson, "A perceptual color space for image processing", 2020)
 _M1 = np.array([
@@ -48,6 +52,12 @@ def to_space(rgb, space: str) -> np.ndarray:
     if space == "rgb":
         return np.asarray(rgb, dtype=np.float64)
     rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8 and rgb.ndim == 2 and rgb.shape[1] == 3:
+        from ._spaces_kernels import oklab_of_srgb8
+
+        out = np.empty(rgb.shape, np.float64)
+        oklab_of_srgb8(np.ascontiguousarray(rgb), _LINEAR, _M1, _M2, _SCALE, _SHIFT, out)
+        return out
     if rgb.dtype == np.uint8:
         linear = _LINEAR[rgb]
     else:

@@ -116,8 +116,8 @@ _FIT_OPTIONS = (
                  help="How the codebook is chosen. Gray: optimal (default; least squared error, exactly), kmeans, "
                       "quantile, uniform. Color/block: kmeans (default; split, merge, then exact Lloyd), wu (greedy "
                       "splits only, fastest). auto (with a target): try each, keep the one needing the fewest levels."),
-    click.option("--space", type=click.Choice(SPACES), help="Colors: where the palette is fitted and pixels are mapped:"
-                 " rgb (default; what PSNR measures) or oklab (perceptual: closer to what the eye sees)."),
+    click.option("--space", type=click.Choice(SPACES), help="Colors: where the palette is fitted, pixels mapped and "
+                 "dithered: oklab (default; perceptual) or rgb (what PSNR measures; the default with a target)."),
     click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default=None, help="Gray only: "
                  "value of each level: centroid (default; mean of its pixels), midpoint (sklearn), median."),
     click.option("--block", "block", default=None, metavar="ROWSxCOLS",
@@ -127,8 +127,8 @@ _FIT_OPTIONS = (
                  "or a palette image). Codes keep its order."),
     click.option("--lock", metavar="COLORS",
                  help="Colors the fitted palette must contain (hex colors, preset or file, as --palette)."),
-    click.option("-d", "--dither", type=click.Choice(DITHER_METHODS), default="none", show_default=True,
-                 help="Dither gray or color output: error diffusion (serpentine) or ordered (Bayer 8x8)."),
+    click.option("-d", "--dither", type=click.Choice(DITHER_METHODS), help="Dither: error diffusion (serpentine), "
+                 "ordered (Bayer 8x8), adaptive (spares edges and texture; default for color), none (gray's default)."),
     click.option("--dither-strength", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                  help="Fraction of the error diffused (ordered: threshold amplitude)."),
     click.option("--selective", is_flag=True, help="Dither only smooth gradients, keeping flat areas and edges "
@@ -277,7 +277,6 @@ def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, share
     from .batch import is_batch
 
     options["block"] = _parse_dims(options["block"], "--block")
-    options = {key: value for key, value in options.items() if key != "space" or value is not None}
     if output.endswith(".zarr") or inputs[0].endswith(".zarr") or chunks or (scheduler and len(inputs) == 1
                                                                               and not is_batch(inputs)):
         if len(inputs) != 1:

@@ -67,7 +67,7 @@ _ATTR_SHAPE = "vqimage_image_shape"
 # vqimage.quantize's options that do not apply chunk by chunk, with their "not given" values.
 _UNCHUNKED = {"palette": None, "lock": None, "block": None, "target_psnr": None, "target_ssim": None,
               "max_error": None, "max_bytes": None, "dither": "none", "selective": False, "dither_strength": 1.0,
-              "ssim": None}
+              "ssim": None, "space": None}
 
 
 def as_dask(data, *, chunks=None):
@@ -232,7 +232,7 @@ def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: C
     target = Path(target)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; use overwrite=True (--force) to replace it.")
-    unsupported = [f"'{k}'" for k, v in options.items() if k in _UNCHUNKED and v != _UNCHUNKED[k]]
+    unsupported = [f"'{k}'" for k, v in options.items() if k in _UNCHUNKED and v not in (None, _UNCHUNKED[k])]
     unsupported += ["'mode' color/block"] if mode not in ("auto", "gray") else []
     if unsupported:
         raise ConflictError(f"Chunked processing fits gray levels; it does not take {', '.join(unsupported)}.")

@@ -20,6 +20,7 @@ from functools import cached_property
 import numpy as np
 
 from . import metrics
+from ._spaces import SPACES
 from ._validation import ConflictError, Interval, Options, check_param
 from ._vectors import as_mode_image
 from .codebook import Codebook
@@ -208,7 +209,7 @@ def quantize(
     palette=None,
     lock=None,
     codebook: Codebook | None = None,
-    dither: str = "none",
+    dither: str | None = None,
     dither_strength: float = 1.0,
     selective: bool = False,
     target_psnr: float | None = None,
@@ -220,9 +221,16 @@ def quantize(
     data_range=None,
     progress: bool | Callable[[int, Evaluation], None] = False,
     ssim: bool | None = None,
+    space: str | None = None,
     **fit_options,
 ) -> Quantized:
     """Quantize an image: what ``vqimage quantize`` does, as one call.
+
+    Color images get what the perceptual judges preferred (benchmarks part
+    10: file size, SSIMULACRA2 and butteraugli against pngquant): a palette
+    fitted in Oklab and adaptive dithering in Oklab. ``space='rgb',
+    dither='none'`` gives the palette of least RGB squared error (highest
+    PSNR), undithered. Gray images get the optimal levels, undithered.
 
     Parameters
     ----------
@@ -254,7 +262,8 @@ def quantize(
     codebook : Codebook, optional
         Encode with this codebook (one shared by many images) instead of
         fitting one.
-    dither : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered'}
+    dither : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered', 'adaptive'}, optional
+        Default: 'adaptive' for color output without a target, else 'none'.
     dither_strength : float in [0, 1]
     selective : bool
         Dither only smooth gradients (Floyd-Steinberg unless ``dither``
@@ -282,11 +291,14 @@ def quantize(
         Whether the result's :attr:`Quantized.metrics` include SSIM: None
         (default) when cheap (up to :data:`vqimage.metrics.SSIM_CHEAP_VALUES`
         values), True always, False never.
+    space : {'rgb', 'oklab'}, optional
+        Where a fitted RGB palette is fitted, and pixels mapped and dithered
+        (see :class:`vqimage.Codebook`). Default: 'oklab' for RGB images
+        without a target; 'rgb' with a target (they measure PSNR) and for
+        RGBA.
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
-        max_iter, init, tol, random_state; for RGB colors ``space``:
-        'rgb' or 'oklab', where the palette is fitted and pixels are
-        mapped, see :class:`vqimage.Codebook`).
+        max_iter, init, tol, random_state).
 
     Returns
     -------
@@ -303,9 +315,10 @@ def quantize(
     --------
     >>> import vqimage
     >>> gray = vqimage.quantize("camera", 8)                          # optimal gray levels
-    >>> colors = vqimage.quantize("astronaut", 64, dither="floyd-steinberg", selective=True)
-    >>> colors.mode, colors.codes.shape, colors.codebook.levels.shape
-    ('color', (512, 512), (64, 3))
+    >>> colors = vqimage.quantize("astronaut", 64)                    # Oklab, adaptive dithering
+    >>> colors.mode, colors.codes.shape, colors.codebook.levels.shape, colors.dither, colors.codebook.space
+    ('color', (512, 512), (64, 3), 'adaptive', 'oklab')
+    >>> best_psnr = vqimage.quantize("astronaut", 64, space="rgb", dither="none")
     >>> vqimage.quantize("camera", target_psnr=35).n_levels           # the fewest levels reaching 35 dB
     13
     >>> epaper = vqimage.quantize("coffee", palette="epaper7", dither="floyd-steinberg")
@@ -317,14 +330,15 @@ def quantize(
     image = np.asarray(image)
     targets = {key: value for key, value in zip(TARGETS, (target_psnr, target_ssim, max_error, max_bytes))
                if value is not None}
-    check_param("dither", dither, Options(DITHER_METHODS), caller=_CALLER)
+    check_param("dither", dither, None, Options(DITHER_METHODS), caller=_CALLER)
     check_param("dither_strength", dither_strength, Interval(float, 0, 1), caller=_CALLER)
     check_param("fmt", fmt, None, Options(FORMATS), caller=_CALLER)
-    if selective and dither == "none":
+    check_param("space", space, None, Options(SPACES), caller=_CALLER)
+    if selective and dither in (None, "none"):
         dither = "floyd-steinberg"
     check_param("strategy", strategy, None, Options(STRATEGIES + VECTOR_STRATEGIES + ("auto",)), caller=_CALLER)
     check_param("reconstruction", reconstruction, None, Options(RECONSTRUCTIONS), caller=_CALLER)
-    _check_combinations(n_levels, strategy, palette, lock, codebook, dither, targets)
+    _check_combinations(n_levels, strategy, palette, lock, codebook, dither or "none", targets)
     if codebook is not None:
         if mode not in ("auto", codebook.mode):
             raise ConflictError(f"'codebook' is a {codebook.mode} codebook; it does not take 'mode' {mode}.")
@@ -332,10 +346,15 @@ def quantize(
     else:
         mode = fit_mode(image, mode, caller=_CALLER)
     _check_mode(mode, image, strategy, reconstruction, block, palette, lock, codebook)
-    if fit_options.get("space", "rgb") != "rgb" and (mode != "color" or codebook is not None or palette is not None):
+    if space not in (None, "rgb") and (mode != "color" or codebook is not None or palette is not None):
         raise ConflictError("'space' applies to fitting color palettes (not to gray, blocks, 'palette' or "
                             "'codebook').")
+    if dither is None:  # the judges' choice for color output; targets measure undithered levels
+        dither = "adaptive" if mode == "color" and not targets else "none"
     options = dict(fit_options)
+    if mode == "color" and codebook is None and palette is None:
+        rgb_image = image.ndim == 3 and image.shape[-1] == 3
+        options["space"] = space or ("oklab" if rgb_image and not targets else "rgb")
     peak = data_range
     if data_range is not None and np.ndim(data_range) == 1:
         options["data_range"] = data_range

@@ -62,7 +62,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._spaces import SPACES, from_space, group_by_cell, to_space
+from .._spaces import SPACE_BITS, SPACES, from_space, group_by_cell, to_space
 from .._validation import FitWarning, Interval, Options, check_param
 from ..codebook import Codebook
 from ..histogram import VectorHistogram, vector_histogram
@@ -169,8 +169,8 @@ class _Grid(NamedTuple):
 def _space_grid(hist: VectorHistogram, space: str):
     """The distinct colors as points of ``space``, grouped by cell of the same grid laid over it."""
     points = to_space(hist.vectors, space)
-    order, cell_start, cell_ids = group_by_cell(points, hist.bits)
-    grid = _Grid(hist.counts[order], cell_start, cell_ids, hist.bits, hist.mode, 3)
+    order, cell_start, cell_ids = group_by_cell(points, SPACE_BITS)
+    grid = _Grid(hist.counts[order], cell_start, cell_ids, SPACE_BITS, hist.mode, 3)
     return np.ascontiguousarray(points[order]), grid
 
 
