@@ -89,7 +89,7 @@ def test_color_palette_lock_dither_and_blocks():
     np.testing.assert_array_equal(plain.codes, vqimage.encode(astronaut, rgb))
     assert vqimage.quantize(astronaut, target_psnr=25).codebook.space == "rgb"  # targets measure PSNR
     assert vqimage.quantize(np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]), 8).codebook.space \
-        == "rgb"  # RGBA: no Oklab
+        == "composite"  # RGBA: the error on black and on white
     locked = vqimage.quantize(astronaut, 8, lock="#ff00ff")
     assert [255, 0, 255] in locked.codebook.levels.tolist()
     dithered = vqimage.quantize(astronaut, 16, selective=True)

@@ -166,7 +166,7 @@ def test_space_errors(astronaut, camera):
     with pytest.raises(ValueError, match="space='oklab' is for RGB color codebooks; this one is gray"):
         Codebook([0.0, 1.0], [0.0, 0.5, 1.0], strategy="edges", reconstruction="midpoint", dtype=np.uint8,
                  space="oklab")
-    with pytest.raises(ValueError, match="A codebook's space is one of rgb, oklab. Got 'xyz'"):
+    with pytest.raises(ValueError, match="A codebook's space is one of rgb, oklab, composite. Got 'xyz'"):
         Codebook([[0.0, 0, 0]], strategy="palette", reconstruction="palette", dtype=np.uint8, space="xyz")
     config = vqimage.fit(astronaut[::8, ::8], 4, mode="color").to_config() | {"space": 7}
     with pytest.raises(VQError, match="Invalid codebook config: A codebook's space is one of"):
@@ -187,3 +187,49 @@ def test_cli_space_writes_the_library_result(tmp_path, astronaut, capsys):
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "o.png").convert("RGB")), expected)
     assert main(["quantize", "camera", "-k", "4", "--space", "oklab", "-o", str(tmp_path / "c.png")]) == 2
     assert "--space applies to fitting color palettes" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- composite (RGBA)
+
+
+def composite_error(x, y):
+    """Squared error of RGBA colors composited on black plus composited on white (float)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    ax, ay = x[:, 3:] / 255.0, y[:, 3:] / 255.0
+    black = ((x[:, :3] * ax - y[:, :3] * ay) ** 2).sum(1)
+    white = ((x[:, :3] * ax + 255 * (1 - ax) - y[:, :3] * ay - 255 * (1 - ay)) ** 2).sum(1)
+    return black + white
+
+
+def test_composite_distance_is_the_error_on_black_plus_on_white():
+    rng = np.random.default_rng(3)
+    x, y = (rng.integers(0, 256, (5000, 4)).astype(np.uint8) for _ in range(2))
+    px, py = to_space(x, "composite"), to_space(y, "composite")
+    assert px.min() >= 0 and px.max() < 255
+    np.testing.assert_allclose(((px - py) ** 2).sum(1) / 0.7**2, composite_error(x, y), rtol=1e-9, atol=1e-6)
+    back = from_space(px, "composite")
+    seen = x[:, 3] > 0
+    np.testing.assert_allclose(back[seen], x[seen], atol=1e-6)  # a transparent color has no color to restore
+    np.testing.assert_allclose(back[~seen, 3], 0, atol=1e-9)
+
+
+def test_composite_fit_maps_by_composite_error(astronaut):
+    rgba = np.dstack([astronaut[::4, ::4], np.tile(np.linspace(30, 255, 128).astype(np.uint8), (128, 1))])
+    cb = vqimage.fit(rgba, 16, mode="color", space="composite")
+    assert cb.space == "composite" and cb.levels.shape == (16, 4)
+    codes = vqimage.encode(rgba, cb)
+    points = to_space(rgba.reshape(-1, 4), "composite")
+    np.testing.assert_array_equal(codes.reshape(-1), brute_nearest(points, to_space(cb.levels.astype(np.uint8),
+                                                                                        "composite")))
+    plain = vqimage.fit(rgba, 16, mode="color")
+
+    def total(book):
+        return composite_error(rgba.reshape(-1, 4), vqimage.decode(vqimage.encode(rgba, book), book).reshape(-1, 4)).sum()
+
+    assert total(cb) < 0.95 * total(plain)  # the fit lowers the error it minimises
+    result = vqimage.quantize(rgba, 16)  # the default for RGBA
+    assert result.codebook.space == "composite" and result.dither == "adaptive"
+    with pytest.raises(ValueError, match="'composite', which applies to RGBA colors only, not to RGB data"):
+        vqimage.fit(astronaut, 4, mode="color", space="composite")
+    with pytest.raises(ValueError, match="space='composite' is for RGBA color codebooks"):
+        Codebook([[0.0, 0, 0]], strategy="palette", reconstruction="palette", dtype=np.uint8, space="composite")

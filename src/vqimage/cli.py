@@ -117,7 +117,8 @@ _FIT_OPTIONS = (
                       "quantile, uniform. Color/block: kmeans (default; split, merge, then exact Lloyd), wu (greedy "
                       "splits only, fastest). auto (with a target): try each, keep the one needing the fewest levels."),
     click.option("--space", type=click.Choice(SPACES), help="Colors: where the palette is fitted, pixels mapped and "
-                 "dithered: oklab (default; perceptual) or rgb (what PSNR measures; the default with a target)."),
+                 "dithered: oklab (RGB default; perceptual), composite (RGBA default: error on black and white), rgb "
+                 "(what PSNR measures; the default with a target)."),
     click.option("-r", "--reconstruction", type=click.Choice(RECONSTRUCTIONS), default=None, help="Gray only: "
                  "value of each level: centroid (default; mean of its pixels), midpoint (sklearn), median."),
     click.option("--block", "block", default=None, metavar="ROWSxCOLS",

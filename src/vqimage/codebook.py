@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-from ._spaces import SPACES
+from ._spaces import CHANNELS, SPACES
 from ._validation import VQError
 from ._vectors import MODES
 
@@ -70,12 +70,13 @@ class Codebook:
         Default: 'gray' for 1-D levels, 'color' for 2-D levels.
     block : (int, int), optional
         The block shape, for ``mode='block'``.
-    space : {'rgb', 'oklab'}
-        Where the distance to a color codeword is measured (RGB color
-        codebooks only for 'oklab'): 'rgb' (default), squared error in
-        sRGB values, what PSNR measures; 'oklab', squared error in Oklab
-        (Ottosson 2020), closer to what the eye sees. The levels are sRGB
-        colors either way.
+    space : {'rgb', 'oklab', 'composite'}
+        Where the distance to a color codeword is measured: 'rgb'
+        (default), squared error in sRGB values, what PSNR measures;
+        'oklab' (RGB codebooks), squared error in Oklab (Ottosson 2020),
+        closer to what the eye sees; 'composite' (RGBA codebooks), the
+        squared error of the colors composited on black plus on white (see
+        :mod:`vqimage._spaces`). The levels are sRGB(A) colors either way.
 
     Examples
     --------
@@ -140,9 +141,9 @@ class Codebook:
             raise ValueError("Codebook levels and edges must be finite.")
         if space not in SPACES:
             raise ValueError(f"A codebook's space is one of {', '.join(SPACES)}. Got {space!r}.")
-        if space != "rgb" and not (mode == "color" and levels.shape[1] == 3):
-            raise ValueError(f"space={space!r} is for RGB color codebooks; this one is {mode} with "
-                             f"{1 if levels.ndim == 1 else levels.shape[1]} component(s).")
+        if space != "rgb" and not (mode == "color" and levels.shape[1] == CHANNELS[space]):
+            raise ValueError(f"space={space!r} is for {'RGB' if CHANNELS[space] == 3 else 'RGBA'} color codebooks; "
+                             f"this one is {mode} with {1 if levels.ndim == 1 else levels.shape[1]} component(s).")
         levels.flags.writeable = False
         self.levels = levels
         self.edges = edges

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dither_kernels import diffuse, nearest_other, ordered
-from ._spaces import SPACES, to_space
+from ._spaces import CHANNELS, SPACES, to_space
 from ._validation import Interval, Options, check_image, check_param
 
 __all__ = ["DITHER_METHODS", "dither_codes"]
@@ -173,10 +173,10 @@ def dither_codes(
         gets code ``i`` where ``thresholds[i - 1] <= x < thresholds[i]``
         (``np.searchsorted(thresholds, x, side="right")``); ``levels``
         must then be sorted increasingly. Without them, the nearest level.
-    space : {'rgb', 'oklab'}
-        RGB colors only: where the error is measured and diffused and the
-        nearest color found. 'oklab' converts the image and the palette to
-        Oklab (:mod:`vqimage._spaces`) first, so that every step works with
+    space : {'rgb', 'oklab', 'composite'}
+        Colors only: where the error is measured and diffused and the
+        nearest color found. 'oklab' (RGB) and 'composite' (RGBA) convert
+        the image and the palette (:mod:`vqimage._spaces`) first, so that every step works with
         perceived differences, as a palette fitted with ``space='oklab'`` is
         meant to be used; clamping then keeps values inside the cube that
         holds Oklab's sRGB gamut.
@@ -241,10 +241,11 @@ def dither_codes(
     thresholds = _check_thresholds(thresholds, levels)
     check_param("space", space, Options(SPACES), caller=_CALLER)
     if space != "rgb":
-        if not (color and d == 3):
-            raise ValueError(f"The 'space' parameter of {_CALLER} is {space!r}, which applies to RGB images only. "
+        if not (color and d == CHANNELS[space]):
+            kind = "RGB" if CHANNELS[space] == 3 else "RGBA"
+            raise ValueError(f"The 'space' parameter of {_CALLER} is {space!r}, which applies to {kind} images only. "
                              f"Got shape {image.shape}; pass space='rgb'.")
-        image = to_space(image.reshape(-1, 3), space).reshape(image.shape)
+        image = to_space(image.reshape(-1, d), space).reshape(image.shape)
         levels = np.ascontiguousarray(to_space(levels, space))
     k = levels.shape[0]
     strength = 0.0 if method == "none" else float(strength)

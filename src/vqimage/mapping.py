@@ -181,7 +181,7 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
 
 
 def _nearest_in_space(vectors, codebook: Codebook) -> np.ndarray:
-    """Codes of 8-bit RGB rows by the nearest codeword in the codebook's space (exact; ties: lowest code).
+    """Codes of 8-bit RGB(A) rows by the nearest codeword in the codebook's space (exact; ties: lowest code).
 
     Each distinct color is searched once, on the fit's grid laid over the
     space; pixels take their color's code.
@@ -189,12 +189,13 @@ def _nearest_in_space(vectors, codebook: Codebook) -> np.ndarray:
     from ._histogram_kernels import unique_cells
     from ._mapping_kernels import nearest_in_cells
 
-    uniques, _, _, _, inverse = unique_cells(np.ascontiguousarray(vectors), None, cell_bits(3), True)
+    d = vectors.shape[1]
+    uniques, _, _, _, inverse = unique_cells(np.ascontiguousarray(vectors), None, cell_bits(d), True)
     points = to_space(uniques, codebook.space)
-    order, cell_start, cell_ids = group_by_cell(points, SPACE_BITS)
+    order, cell_start, cell_ids = group_by_cell(points, SPACE_BITS[d])
     centers = codebook.derived(("centers", codebook.space),
                                lambda cb: np.ascontiguousarray(to_space(cb.levels_as(np.uint8), cb.space)))
-    found = nearest_in_cells(points[order], cell_start, cell_ids, SPACE_BITS, 1.0, centers)
+    found = nearest_in_cells(points[order], cell_start, cell_ids, SPACE_BITS[d], 1.0, centers)
     per_color = np.empty(uniques.shape[0], codebook.code_dtype)
     per_color[order] = found
     return per_color[inverse]

@@ -291,11 +291,11 @@ def quantize(
         Whether the result's :attr:`Quantized.metrics` include SSIM: None
         (default) when cheap (up to :data:`vqimage.metrics.SSIM_CHEAP_VALUES`
         values), True always, False never.
-    space : {'rgb', 'oklab'}, optional
-        Where a fitted RGB palette is fitted, and pixels mapped and dithered
-        (see :class:`vqimage.Codebook`). Default: 'oklab' for RGB images
-        without a target; 'rgb' with a target (they measure PSNR) and for
-        RGBA.
+    space : {'rgb', 'oklab', 'composite'}, optional
+        Where a color palette is fitted, and pixels mapped and dithered (see
+        :class:`vqimage.Codebook`). Default: 'oklab' for RGB images and
+        'composite' for RGBA ones (the error composited on black and on
+        white), 'rgb' with a target (targets measure PSNR).
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
         max_iter, init, tol, random_state).
@@ -353,8 +353,8 @@ def quantize(
         dither = "adaptive" if mode == "color" and not targets else "none"
     options = dict(fit_options)
     if mode == "color" and codebook is None and palette is None:
-        rgb_image = image.ndim == 3 and image.shape[-1] == 3
-        options["space"] = space or ("oklab" if rgb_image and not targets else "rgb")
+        perceptual = "oklab" if image.ndim == 3 and image.shape[-1] == 3 else "composite"
+        options["space"] = space or ("rgb" if targets else perceptual)
     peak = data_range
     if data_range is not None and np.ndim(data_range) == 1:
         options["data_range"] = data_range

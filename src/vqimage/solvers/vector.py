@@ -44,7 +44,8 @@ entry in all, whatever their color channels held.
 
 Spaces
 ------
-``space='oklab'`` (RGB only) fits and maps in Oklab (:mod:`vqimage._spaces`):
+``space='oklab'`` (RGB) fits and maps in Oklab, ``space='composite'`` (RGBA) by the error
+composited on black and on white (:mod:`vqimage._spaces`):
 the distinct colors are converted, regrouped into cells of the same grid
 laid over Oklab, and steps 1-4 run there unchanged (each point may lie
 anywhere in its cell's box); the centers are converted back to sRGB and
@@ -62,7 +63,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._spaces import SPACE_BITS, SPACES, from_space, group_by_cell, to_space
+from .._spaces import CHANNELS, SPACE_BITS, SPACES, from_space, group_by_cell, to_space
 from .._validation import FitWarning, Interval, Options, check_param
 from ..codebook import Codebook
 from ..histogram import VectorHistogram, vector_histogram
@@ -117,10 +118,10 @@ def fit_vectors(
     if hist.n_vectors == 0:
         raise ValueError(f"{caller}: every pixel is fully transparent (or has zero weight); nothing to fit.")
     d = hist.n_components
-    if space != "rgb" and (hist.mode != "color" or d != 3):
+    if space != "rgb" and (hist.mode != "color" or d != CHANNELS[space]):
         raise ValueError(
-            f"The 'space' parameter of {caller} is {space!r}, which applies to RGB colors only, not to "
-            f"{hist._kind()} data; pass space='rgb'."
+            f"The 'space' parameter of {caller} is {space!r}, which applies to "
+            f"{'RGB' if CHANNELS[space] == 3 else 'RGBA'} colors only, not to {hist._kind()} data; pass space='rgb'."
         )
     locked = _check_fixed(fixed, d, caller)
     k = int(n_levels) - (1 if hist.transparent > 0 else 0) - locked.shape[0]
@@ -169,8 +170,9 @@ class _Grid(NamedTuple):
 def _space_grid(hist: VectorHistogram, space: str):
     """The distinct colors as points of ``space``, grouped by cell of the same grid laid over it."""
     points = to_space(hist.vectors, space)
-    order, cell_start, cell_ids = group_by_cell(points, SPACE_BITS)
-    grid = _Grid(hist.counts[order], cell_start, cell_ids, SPACE_BITS, hist.mode, 3)
+    bits, d = SPACE_BITS[hist.n_components], hist.n_components
+    order, cell_start, cell_ids = group_by_cell(points, bits)
+    grid = _Grid(hist.counts[order], cell_start, cell_ids, bits, hist.mode, d)
     return np.ascontiguousarray(points[order]), grid
 
 
