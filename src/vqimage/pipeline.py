@@ -228,7 +228,8 @@ def quantize(
 
     Color images get what the perceptual judges preferred (benchmarks part
     10: file size, SSIMULACRA2 and butteraugli against pngquant): a palette
-    fitted in Oklab and adaptive dithering in Oklab. ``space='rgb',
+    fitted in Oklab (RGBA: by the error composited on black and on white)
+    and adaptive dithering in the same space. ``space='rgb',
     dither='none'`` gives the palette of least RGB squared error (highest
     PSNR), undithered. Gray images get the optimal levels, undithered.
 
