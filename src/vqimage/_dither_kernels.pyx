@@ -454,25 +454,26 @@ cdef _run(image, quant, spec, nearest, double high, double strength, bint serpen
     if image.dtype == np.uint8:
         i8 = image
         with nogil:
-            if is_ordered:
-                _ordered(i8, &quantizer.q, high, bv, strength, selective, pv, ov, &sv[0])
-            else:
-                _diffuse(i8, &quantizer.q, high, dy, dx, tf, strength, serpentine, selective, pv, ov, buf, &sv[0],
-                         &sv[d])
+            _dispatch(i8, &quantizer.q, high, is_ordered, bv, dy, dx, tf, strength, serpentine, selective, pv, ov,
+                      buf, &sv[0], &sv[d])
     elif image.dtype == np.float64:
         f64 = image
         with nogil:
-            if is_ordered:
-                _ordered(f64, &quantizer.q, high, bv, strength, selective, pv, ov, &sv[0])
-            else:
-                _diffuse(f64, &quantizer.q, high, dy, dx, tf, strength, serpentine, selective, pv, ov, buf, &sv[0],
-                         &sv[d])
+            _dispatch(f64, &quantizer.q, high, is_ordered, bv, dy, dx, tf, strength, serpentine, selective, pv, ov,
+                      buf, &sv[0], &sv[d])
     else:
         i16 = image.astype(np.uint16, copy=False)
         with nogil:
-            if is_ordered:
-                _ordered(i16, &quantizer.q, high, bv, strength, selective, pv, ov, &sv[0])
-            else:
-                _diffuse(i16, &quantizer.q, high, dy, dx, tf, strength, serpentine, selective, pv, ov, buf, &sv[0],
-                         &sv[d])
+            _dispatch(i16, &quantizer.q, high, is_ordered, bv, dy, dx, tf, strength, serpentine, selective, pv, ov,
+                      buf, &sv[0], &sv[d])
     return out
+
+
+cdef void _dispatch(const pixel_t[:, :, ::1] image, const Quantizer* quant, double high, bint is_ordered,
+                    const double[:, ::1] bv, const int64_t[::1] dy, const int64_t[::1] dx, const double[::1] tf,
+                    double strength, bint serpentine, bint selective, const double[::1] pv, uint16_t[:, ::1] ov,
+                    double[:, :, ::1] buf, double* v, double* e) noexcept nogil:
+    if is_ordered:
+        _ordered(image, quant, high, bv, strength, selective, pv, ov, v)
+    else:
+        _diffuse(image, quant, high, dy, dx, tf, strength, serpentine, selective, pv, ov, buf, v, e)
