@@ -69,7 +69,7 @@ def to_space(rgb, space: str) -> np.ndarray:
     if space == "rgb":
         return np.asarray(rgb, dtype=np.float64)
     if space == "composite":
-        rgba = np.asarray(rgb, dtype=np.float64)
+        rgba = np.clip(np.asarray(rgb, dtype=np.float64), 0.0, 255.0)
         alpha = rgba[:, 3:] / 255.0
         out = np.empty(rgba.shape, np.float64)
         out[:, :3] = np.sqrt(2.0) * (rgba[:, :3] * alpha - 127.5 * alpha)
