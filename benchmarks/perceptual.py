@@ -108,9 +108,10 @@ def load_images(quick: bool) -> dict[str, np.ndarray]:
 
 def views(image: np.ndarray) -> list[np.ndarray]:
     """What a viewer sees: the RGB image, or an RGBA one on a dark and on a light background."""
+    from vqimage.metrics import _composite  # the backgrounds vqimage.metrics.ssimulacra2 uses
+
     if image.ndim == 3 and image.shape[2] == 4:
-        alpha = image[..., 3:].astype(np.float64) / 255.0
-        return [np.rint(image[..., :3] * alpha + 255.0 * bg * (1.0 - alpha)).astype(np.uint8) for bg in (0.1, 0.9)]
+        return [_composite(image, bg) for bg in (0.1, 0.9)]
     return [image]
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CHANNELS", "SPACE_BITS", "SPACES", "from_space", "group_by_cell", "to_space"]
+__all__ = ["CHANNELS", "SPACE_BITS", "SPACES", "from_space", "group_by_cell", "space_cells", "to_space"]
 
 SPACES = ("rgb", "oklab", "composite")
 #: The channels each space other than RGB takes: RGB for Oklab, RGBA for composite.
@@ -107,6 +107,19 @@ def from_space(points, space: str) -> np.ndarray:
     linear = np.clip((lms**3) @ _M1_INV.T, 0.0, 1.0)
     encoded = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
     return np.clip(encoded * 255.0, 0.0, 255.0)
+
+
+def space_cells(colors, space: str):
+    """8-bit colors (n, d) as points of ``space`` grouped on its grid (:data:`SPACE_BITS`).
+
+    Returns ``(points, order, cell_start, cell_ids, bits)``: ``points`` are
+    ``to_space(colors)[order]``, grouped as :func:`group_by_cell` says. The
+    fit and the nearest-color map both search this grid.
+    """
+    points = to_space(colors, space)
+    bits = SPACE_BITS[points.shape[1]]
+    order, cell_start, cell_ids = group_by_cell(points, bits)
+    return np.ascontiguousarray(points[order]), order, cell_start, cell_ids, bits
 
 
 def group_by_cell(points: np.ndarray, bits: int):

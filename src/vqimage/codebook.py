@@ -43,8 +43,7 @@ class Codebook:
     block of gray pixels (``block=(rows, cols)``, flattened row by row). A
     vector gets the code of its nearest codeword (least squared Euclidean
     distance, ties to the lowest code); they have no edges. The distance is
-    measured in the codebook's ``space``: the RGB values themselves, or
-    Oklab, where it follows perceived difference (see ``space`` below).
+    measured in the codebook's ``space`` (see below).
 
     Make one with :func:`vqimage.fit` or :func:`vqimage.palette_codebook`;
     rebuild one from :meth:`to_config`. Map images with it through

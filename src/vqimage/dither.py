@@ -269,7 +269,7 @@ def dither_codes(
         nearest = empty_f
         high = float(np.iinfo(image.dtype).max)
         image = image.astype(np.uint16)[:, :, None]
-    # One kernel signature per image kind (uint8 colors, uint16 grays), codes
+    # One kernel signature per image kind (uint8 colors, uint16 grays, float64 colors of a space), codes
     # always written as uint16: a cast costs less than another compilation.
     out = np.empty(image.shape[:2], np.uint16)
     if method in ("none", "ordered") or strength == 0.0:

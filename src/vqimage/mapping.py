@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ._cells import cell_bits
-from ._spaces import SPACE_BITS, group_by_cell, to_space
+from ._spaces import space_cells, to_space
 from ._validation import Options, check_image, check_param
 from ._vectors import check_vector_image, image_blocks, join_blocks, opaque
 from .codebook import Codebook
@@ -189,13 +189,12 @@ def _nearest_in_space(vectors, codebook: Codebook) -> np.ndarray:
     from ._histogram_kernels import unique_cells
     from ._mapping_kernels import nearest_in_cells
 
-    d = vectors.shape[1]
-    uniques, _, _, _, inverse = unique_cells(np.ascontiguousarray(vectors), None, cell_bits(d), True)
-    points = to_space(uniques, codebook.space)
-    order, cell_start, cell_ids = group_by_cell(points, SPACE_BITS[d])
+    uniques, _, _, _, inverse = unique_cells(np.ascontiguousarray(vectors), None, cell_bits(vectors.shape[1]), True)
+    points, order, cell_start, cell_ids, bits = space_cells(uniques, codebook.space)
+    # The levels converted as dither_codes converts them, so that both search the same points.
     centers = codebook.derived(("centers", codebook.space),
-                               lambda cb: np.ascontiguousarray(to_space(cb.levels_as(np.uint8), cb.space)))
-    found = nearest_in_cells(points[order], cell_start, cell_ids, SPACE_BITS[d], 1.0, centers)
+                               lambda cb: np.ascontiguousarray(to_space(cb.levels, cb.space)))
+    found = nearest_in_cells(points, cell_start, cell_ids, bits, 1.0, centers)
     per_color = np.empty(uniques.shape[0], codebook.code_dtype)
     per_color[order] = found
     return per_color[inverse]

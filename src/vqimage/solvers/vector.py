@@ -45,11 +45,11 @@ entry in all, whatever their color channels held.
 Spaces
 ------
 ``space='oklab'`` (RGB) fits and maps in Oklab, ``space='composite'`` (RGBA) by the error
-composited on black and on white (:mod:`vqimage._spaces`):
-the distinct colors are converted, regrouped into cells of the same grid
-laid over Oklab, and steps 1-4 run there unchanged (each point may lie
-anywhere in its cell's box); the centers are converted back to sRGB and
-rounded, and the codebook maps pixels by Oklab distance.
+composited on black and on white (:mod:`vqimage._spaces`): the distinct
+colors are converted, regrouped on a cell grid laid over the space, and
+steps 1-4 run there unchanged (each point may lie anywhere in its cell's
+box); the centers are converted back to sRGB(A) and rounded, and the
+codebook maps pixels by distance in the space.
 
 Fitted levels of 8-bit data are rounded to integers (the palette a PNG
 stores); learned entries come in order of increasing luma (BT.601), after
@@ -63,7 +63,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._spaces import CHANNELS, SPACE_BITS, SPACES, from_space, group_by_cell, to_space
+from .._spaces import CHANNELS, SPACES, from_space, space_cells, to_space
 from .._validation import FitWarning, Interval, Options, check_param
 from ..codebook import Codebook
 from ..histogram import VectorHistogram, vector_histogram
@@ -168,12 +168,9 @@ class _Grid(NamedTuple):
 
 
 def _space_grid(hist: VectorHistogram, space: str):
-    """The distinct colors as points of ``space``, grouped by cell of the same grid laid over it."""
-    points = to_space(hist.vectors, space)
-    bits, d = SPACE_BITS[hist.n_components], hist.n_components
-    order, cell_start, cell_ids = group_by_cell(points, bits)
-    grid = _Grid(hist.counts[order], cell_start, cell_ids, bits, hist.mode, d)
-    return np.ascontiguousarray(points[order]), grid
+    """The distinct colors as points of ``space``, grouped by cell of the grid laid over it."""
+    points, order, cell_start, cell_ids, bits = space_cells(hist.vectors, space)
+    return points, _Grid(hist.counts[order], cell_start, cell_ids, bits, hist.mode, hist.n_components)
 
 
 def _check_fixed(fixed, d, caller) -> np.ndarray:
