@@ -101,7 +101,7 @@ def from_palette(codes: np.ndarray, palette: np.ndarray) -> Quantized:
     palette = np.ascontiguousarray(palette, dtype=np.uint8)
     from vqimage.pack.formats import png8
 
-    return Quantized(palette[codes], len(np.unique(codes)), png8(codes, palette))
+    return Quantized(palette[codes], len(np.unique(codes)), png8(codes, palette, optimize=True))
 
 
 def from_pillow(img) -> Quantized:

@@ -166,7 +166,7 @@ def run_imagequant(image, k):
                                                   min_quality=0, max_quality=100)
     codes = np.frombuffer(out, np.uint8).reshape(h, w)
     palette = np.array(pal, np.uint8).reshape(-1, 4)[: int(codes.max()) + 1]
-    return png8(codes, palette if image.shape[2] == 4 else palette[:, :3])
+    return png8(codes, palette if image.shape[2] == 4 else palette[:, :3], optimize=True)
 
 
 def in_process(fn, repeat=3):

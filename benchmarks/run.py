@@ -512,7 +512,7 @@ def storage_methods(codes, codebook):
     methods = {f".vq {coder}": (lambda coder=coder: write_vq(codes, codebook, coder=coder),
                                 lambda data: read_vq(data)[0]) for coder in CODERS}
     methods |= {
-        "PNG (palette, png8)": (lambda: png8(codes, palette_of(codebook, "PNG")), pillow_decode),
+        "PNG (palette, png8)": (lambda: png8(codes, palette_of(codebook, "PNG"), optimize=True), pillow_decode),
         "WebP lossless (method 6)": (lambda: export_bytes("webp", codes, codebook)[0], pillow_decode),
         "JPEG XL lossless e7": (lambda: imagecodecs.jpegxl_encode(recon, lossless=True, effort=7),
                                 imagecodecs.jpegxl_decode),

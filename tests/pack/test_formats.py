@@ -17,7 +17,8 @@ from PIL import Image
 import vqimage
 from conftest import reference_codes
 from vqimage import FitWarning, VQError, fit
-from vqimage.pack.formats import epaper, epaper_unpack, export, export_bytes, gif, png8
+from vqimage.pack.formats import (cooccurrence_order, epaper, epaper_unpack, export, export_bytes, gif, palette_of,
+                                   png8)
 from vqimage.palettes import DEVICE_CODES, load_palette, palette_codebook
 
 # --------------------------------------------------------------------------- export: gray codebooks
@@ -199,6 +200,73 @@ def test_png8_reads_back_through_vqimage_and_load_palette(tmp_path):
     (tmp_path / "a.png").write_bytes(png8(codes, palette))
     np.testing.assert_array_equal(vqimage.load_image(tmp_path / "a.png", gray=False), palette[codes])
     np.testing.assert_array_equal(load_palette(tmp_path / "a.png"), palette)
+
+
+def brute_cooccurrence(codes, k):
+    """4-neighbour pair counts of different codes, symmetric, written out pixel by pixel."""
+    counts = np.zeros((k, k), int)
+    height, width = codes.shape
+    for y in range(height):
+        for x in range(width):
+            for dy, dx in ((0, 1), (1, 0)):
+                if y + dy < height and x + dx < width and codes[y, x] != codes[y + dy, x + dx]:
+                    counts[codes[y, x], codes[y + dy, x + dx]] += 1
+                    counts[codes[y + dy, x + dx], codes[y, x]] += 1
+    return counts
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cooccurrence_order_is_a_greedy_chain_of_neighbour_counts(seed):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(3, 12))
+    codes = rng.integers(0, k, (7, 9)) // rng.integers(1, 3)  # some colors unused
+    order = cooccurrence_order(codes, k)
+    assert sorted(order.tolist()) == list(range(k))
+    counts = brute_cooccurrence(codes, k)
+    assert counts[order[0], order[1]] == counts.max() or counts[order[-1], order[-2]] == counts.max() or any(
+        counts[order[i], order[i + 1]] == counts.max() for i in range(k - 1))
+    # every color that has a neighbour in the image sits beside one of its neighbours in the chain
+    for i, color in enumerate(order):
+        if counts[color].any() and counts[color][np.isin(np.arange(k), order[max(i - 1, 0):i + 2])].sum() == 0:
+            raise AssertionError(f"color {color} at {i} of {order} has no image neighbour next to it")
+
+
+def test_cooccurrence_order_places_a_ramp_in_sequence():
+    ramp = np.array([[3, 3, 0, 0, 4, 4, 1, 1, 2, 2]])
+    order = cooccurrence_order(ramp, 5).tolist()
+    assert order in ([3, 0, 4, 1, 2], [2, 1, 4, 0, 3])
+    assert cooccurrence_order(np.zeros((2, 2), np.uint8), 4).tolist() == [0, 1, 2, 3]  # no pairs: kept
+
+
+@pytest.mark.parametrize(("k", "alpha"), [(2, False), (3, True), (13, False), (16, True), (64, False), (256, True)])
+def test_png8_optimize_keeps_every_pixel_and_is_never_larger(k, alpha):
+    rng = np.random.default_rng(k)
+    palette = random_palette(k, alpha=alpha, seed=k)
+    smooth = (np.add.outer(np.arange(40), np.arange(50)) * k // 90 + rng.integers(0, 2, (40, 50))) % k
+    for codes in (smooth.astype(np.uint8), rng.integers(0, k, (40, 50)).astype(np.uint8)):
+        plain, optimized = png8(codes, palette), png8(codes, palette, optimize=True)
+        assert len(optimized) <= len(plain)
+        with Image.open(io.BytesIO(optimized)) as img:
+            assert img.mode == "P" and len(img.getpalette()) == 3 * k
+            np.testing.assert_array_equal(np.asarray(img.convert("RGBA")), rgba(palette)[codes])
+        assert png8(codes, palette, optimize=True) == optimized  # deterministic
+
+
+def test_png8_optimize_shrinks_an_undithered_photo_and_export_keeps_device_indices(tmp_path, astronaut):
+    image = astronaut[:256, :256]
+    cb = fit(image, 64, mode="color")
+    codes = vqimage.encode(image, cb)
+    palette = palette_of(cb, "PNG")
+    plain, optimized = png8(codes, palette), png8(codes, palette, optimize=True)
+    assert len(optimized) < 0.95 * len(plain)  # measured 9% on the whole image (part 10)
+    assert export_bytes("png", codes, cb)[0] == optimized  # computed palettes are written optimized
+    device = palette_codebook("epaper7")
+    dcodes = vqimage.encode(image, device)
+    data = export_bytes("png", dcodes, device)[0]
+    with Image.open(io.BytesIO(data)) as img:
+        np.testing.assert_array_equal(np.asarray(img), dcodes)  # a device's palette keeps its indices
+    with pytest.raises(ValueError, match="The 'optimize' parameter of png8 must be one of"):
+        png8(codes, palette, optimize="yes")
 
 
 def test_png8_large_image_splits_idat():
@@ -398,8 +466,11 @@ def test_png8_of_a_color_codebook(tmp_path, astronaut, k, depth, alpha):
     assert (b"tRNS" in chunks) == alpha
     with Image.open(tmp_path / "x.png") as img:
         assert img.mode == "P"
-        np.testing.assert_array_equal(np.asarray(img), codes)
+        indices = np.asarray(img)
         np.testing.assert_array_equal(np.asarray(img.convert("RGBA" if alpha else "RGB")), vqimage.decode(codes, cb))
+    # the palette may be reordered for compression: the file's indices are a one-to-one relabelling of the codes
+    pairs = np.unique(np.stack([codes.ravel(), indices.ravel()]), axis=1)
+    assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
 
 
 def test_gif_round_trip_of_a_color_codebook(tmp_path, astronaut):
