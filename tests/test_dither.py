@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from vqimage.dither import _KERNELS, DITHER_METHODS, dither_codes
+from vqimage.dither import _KERNELS, DITHER_METHODS, blue_noise_map, dither_codes
 
 DIFFUSION = ("floyd-steinberg", "atkinson", "sierra")
 
@@ -190,7 +190,7 @@ def test_codes_always_within_range(method, selective, strength, image, k, seed):
 
 def test_flat_half_gray_gives_half_white():
     image = np.full((32, 32), 128, np.uint8)
-    for method in ("floyd-steinberg", "sierra", "ordered"):
+    for method in ("floyd-steinberg", "sierra", "ordered", "blue-noise"):
         share = dither_codes(image, [0.0, 255.0], method=method).mean()
         assert abs(share - 128 / 255) < 0.03, method
     # Atkinson drops a quarter of the error: it dithers, but keeps less of it.
@@ -201,7 +201,8 @@ def test_ramp_mean_is_tracked():
     ramp = np.tile(np.linspace(0, 255, 64).round().astype(np.uint8), (128, 1))
     # Mean of each column, then over 8 columns (one Bayer tile), against the ramp.
     # Atkinson drops a quarter of the error: its mean lags near the ends.
-    for method, tolerance in (("floyd-steinberg", 5), ("sierra", 5), ("ordered", 10), ("atkinson", 30)):
+    for method, tolerance in (("floyd-steinberg", 5), ("sierra", 5), ("ordered", 10), ("blue-noise", 10),
+                              ("atkinson", 30)):
         columns = dither_codes(ramp, [0.0, 255.0], method=method).mean(axis=0) * 255.0
         assert np.abs(np.convolve(columns - ramp[0], np.ones(8) / 8, "valid")).max() < tolerance, method
     plain = dither_codes(ramp, [0.0, 255.0], method="none")
@@ -215,6 +216,44 @@ def test_ordered_keeps_the_mean_of_a_flat_gray():
     assert codes.sum() == 64
     codes = dither_codes(np.full((16, 16), 64, np.uint8), [0.0, 256.0], method="ordered", strength=0.5)
     assert codes.sum() == 0  # offsets shrink to +-1/4 of the gap: none crosses the midpoint
+
+
+def low_frequency_power(points: np.ndarray) -> float:
+    """Mean power of a binary pattern's spectrum below a tenth of the sampling frequency (DC left out)."""
+    centred = points.astype(float) - points.mean()
+    power = np.abs(np.fft.fft2(centred)) ** 2
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(points.shape[0]), np.fft.fftfreq(points.shape[1]), indexing="ij"))
+    return float(power[(f > 0) & (f < 0.1)].mean())
+
+
+def test_blue_noise_map_is_every_threshold_once_with_little_low_frequency_power():
+    m = blue_noise_map()
+    assert m.shape == (64, 64) and not m.flags.writeable
+    np.testing.assert_array_equal(np.sort((m * 4096 - 0.5).round().ravel()), np.arange(4096))
+    rng = np.random.default_rng(0)
+    for share in (0.05, 0.25, 0.5, 0.75, 0.95):
+        white = np.mean([low_frequency_power(rng.random((64, 64)) < share) for _ in range(4)])
+        assert low_frequency_power(m < share) < 0.1 * white, share  # measured 0.02-0.05
+    # the first points keep apart: at 1/16 density no two are 4-neighbours, even across the wrap
+    sparse = m < 1 / 16
+    assert not (sparse & np.roll(sparse, 1, 0)).any() and not (sparse & np.roll(sparse, 1, 1)).any()
+    assert blue_noise_map() is m and np.array_equal(blue_noise_map.__wrapped__(), m)  # cached, deterministic
+    with pytest.raises(ValueError, match=r"The 'size' parameter of blue_noise_map must be an int in \[4, 256\]"):
+        blue_noise_map(2)
+
+
+def test_blue_noise_keeps_the_mean_and_each_pixel_depends_on_itself_only():
+    codes = dither_codes(np.full((64, 64), 64, np.uint8), [0.0, 256.0], method="blue-noise")
+    assert codes.sum() == 1024  # thresholds >= 3/4 take the upper level: exactly a quarter of the tile
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    levels = rng.integers(0, 256, (12, 3)).astype(np.float64)
+    codes = dither_codes(image, levels, method="blue-noise")
+    assert (codes != dither_codes(image, levels, method="none")).any()
+    changed = image.copy()
+    changed[20, 25] = 255 - changed[20, 25]
+    differ = codes != dither_codes(changed, levels, method="blue-noise")
+    assert not differ[np.arange(40) != 20].any() and not differ[20, np.arange(50) != 25].any()  # no crawling
 
 
 def test_strength_scales_the_dithering():

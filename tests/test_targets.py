@@ -1,11 +1,13 @@
 """Targets choose the level count a brute-force sweep chooses; unreachable targets fail cleanly."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 import vqimage
+from vqimage import metrics
 from vqimage.cli import main
 from vqimage.pack.formats import export_bytes
 from vqimage.targets import TargetError
@@ -123,7 +125,7 @@ def test_cli_targets(tmp_path, capsys, camera):
     code, out, err = run(["quantize", "camera", "--target-psnr", 45, "-k", 8, "-o", tmp_path / "u.png"], capsys)
     assert code == 3 and not (tmp_path / "u.png").exists()
     assert err.strip().count("\n") == 0 and "target not met" in err and "8 levels give" in err
-    code, _, err = run(["quantize", "camera", "--max-error", 2, "-d", "ordered", "-o", tmp_path / "v.png"], capsys)
+    code, _, err = run(["quantize", "camera", "--max-error", 2, "--lock", "#000", "-o", tmp_path / "v.png"], capsys)
     assert code == 2 and "do not combine" in err
     code, _, err = run(["quantize", "camera", "-k", 4, "-s", "auto", "-o", tmp_path / "w.png"], capsys)
     assert code == 2 and "--strategy auto needs a target" in err
@@ -138,3 +140,62 @@ def test_cli_skip_if_larger_keeps_the_input(tmp_path, capsys, camera):
     assert not (tmp_path / "out.png").exists()
     code, _, err = run(["quantize", "camera", "-k", 8, "--skip-if-larger", "-o", tmp_path / "x.png"], capsys)
     assert code == 2 and "INPUT must be a file" in err
+
+
+def test_a_dithered_target_is_met_by_the_dithered_output(tmp_path, capsys, camera):
+    code, out, err = run(["quantize", "camera", "--target-psnr", 30, "-d", "floyd-steinberg", "-o", tmp_path / "d.png",
+                          "--json"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    k = result["n_levels"]
+    assert result["dither"] == "floyd-steinberg"
+    written = vqimage.load_image(tmp_path / "d.png")
+    assert metrics.psnr(camera, written) == pytest.approx(result["psnr"], abs=1e-9) and result["psnr"] >= 30
+    below = vqimage.quantize(camera, k - 1, dither="floyd-steinberg")  # bisection: the count below misses it
+    assert below.metrics.psnr < 30 <= vqimage.quantize(camera, k, dither="floyd-steinberg").metrics.psnr
+    assert k > next(n for n in range(2, 257) if psnr_of(camera, n) >= 30)  # dithering costs PSNR: more levels
+
+
+def test_target_ssimulacra2_picks_the_fewest_colors_as_written(tmp_path, capsys, astronaut):
+    image = astronaut[::4, ::4].copy()
+    result = vqimage.quantize(image, target_ssimulacra2=60)
+    k = result.n_levels
+    assert result.dither == "adaptive" and result.codebook.space == "oklab"  # the perceptual defaults
+    assert result.metrics.ssimulacra2 == pytest.approx(metrics.ssimulacra2(image, result.reconstruction), abs=1e-9)
+    assert result.metrics.ssimulacra2 >= 60
+    assert vqimage.quantize(image, k - 1).metrics.ssimulacra2 is None  # only measured when asked
+    assert vqimage.quantize(image, k - 1, ssimulacra2=True).metrics.ssimulacra2 < 60  # the count below misses it
+    np.testing.assert_array_equal(vqimage.quantize(image, k).codes, result.codes)  # what `-k K` gives
+    (tmp_path / "in.png").write_bytes(_png(image))
+    code, out, err = run(["quantize", tmp_path / "in.png", "--target-ssimulacra2", 60, "-o", tmp_path / "t.png",
+                          "--json"], capsys)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["n_levels"] == k and record["ssimulacra2"] == pytest.approx(result.metrics.ssimulacra2)
+    assert metrics.ssimulacra2(image, vqimage.load_image(tmp_path / "t.png", gray=False)) == pytest.approx(
+        record["ssimulacra2"], abs=1e-9)
+    code, _, err = run(["quantize", tmp_path / "in.png", "--target-ssimulacra2", 95, "-k", 4, "-o",
+                        tmp_path / "u.png"], capsys)
+    assert code == 3 and not (tmp_path / "u.png").exists()
+    assert err.count("\n") == 1 and "SSIMULACRA2 >= 95" in err and "4 levels give" in err and "SSIMULACRA2" in err
+    code, _, err = run(["quantize", tmp_path / "in.png", "-k", 16, "--ssimulacra2", "-o", tmp_path / "s.png"], capsys)
+    assert code == 0 and re.search(r"SSIMULACRA2 \d+\.\d", err), err
+
+
+def test_target_ssimulacra2_refuses_what_it_cannot_score():
+    deep = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 7)
+    with pytest.raises(ValueError, match="SSIMULACRA2 scores 8-bit 2-D gray or color images"):
+        vqimage.quantize(deep, target_ssimulacra2=70)
+    with pytest.raises(ValueError, match=r"The 'target_ssimulacra2' parameter of quantize must be None or a finite "
+                                         r"float <= 100\. Got 120 instead"):
+        vqimage.quantize(deep.astype(np.uint8), target_ssimulacra2=120)
+
+
+def _png(image):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -247,7 +247,8 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
     codebook = None
     if shared:
         if n_levels is None or any(options.get(k) is not None for k in ("target_psnr", "target_ssim", "max_error",
-                                                                         "max_bytes", "palette")):
+                                                                         "max_bytes", "target_ssimulacra2",
+                                                                         "palette")):
             raise ConflictError("A shared codebook is fitted for all inputs: it needs 'n_levels' and does not take "
                                 "targets or 'palette'.")
         fitting = {k: options.pop(k) for k in _FIT_OPTIONS if options.get(k) is not None}
@@ -291,6 +292,8 @@ def describe(record: dict) -> str:
     psnr = f", PSNR {record['psnr']:.2f} dB{peak}" if record["psnr"] is not None else ""
     ssim = (f", SSIM {record['ssim']:.4f}" if record["ssim"] is not None else
             ", SSIM skipped (large image; --ssim computes it)" if record.get("ssim_skipped") else "")
+    if record.get("ssimulacra2") is not None:
+        ssim += f", SSIMULACRA2 {record['ssimulacra2']:.1f}"
     dithered = "" if record["dither"] == "none" else f", {record['dither']} dither"
     wrote = (f"kept {record['input']}: the output would take {record['bytes']:,} bytes, not fewer than its "
              f"{record['input_bytes']:,}" if record["skipped"] else

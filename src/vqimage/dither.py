@@ -1,9 +1,10 @@
 """Dithering: image -> codes of a palette, with the quantization error spread around.
 
 Error diffusion (Floyd-Steinberg, Atkinson, Sierra) passes each pixel's error
-on to the pixels not yet visited; ordered dithering adds a fixed 8x8 Bayer
-pattern, scaled to the local quantizer step, before the nearest code is
-taken. Both work on gray levels (an optional scalar codebook's thresholds
+on to the pixels not yet visited; ordered dithering adds a fixed threshold
+pattern (an 8x8 Bayer matrix, or a 64x64 blue-noise map made by
+void-and-cluster: :func:`blue_noise_map`), scaled to the local quantizer
+step, before the nearest code is taken. Both work on gray levels (an optional scalar codebook's thresholds
 decide the bins) and on colors (the nearest palette entry, exact). The
 selective mode dithers only where it helps: in smooth gradients that would
 band, not in flat areas the palette already fits, nor on edges and texture;
@@ -18,15 +19,18 @@ candidate lists of :mod:`vqimage._cells_kernels`, as the nearest-color map does.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._dither_kernels import diffuse, nearest_other, ordered
 from ._spaces import CHANNELS, SPACES, to_space
 from ._validation import Interval, Options, check_image, check_param
 
-__all__ = ["DITHER_METHODS", "dither_codes"]
+__all__ = ["DITHER_METHODS", "dither_codes", "blue_noise_map"]
 
-DITHER_METHODS = ("none", "floyd-steinberg", "atkinson", "sierra", "ordered", "adaptive")
+DITHER_METHODS = ("none", "floyd-steinberg", "atkinson", "sierra", "ordered", "blue-noise", "adaptive")
+_ORDERED = ("ordered", "blue-noise")
 
 _CALLER = "dither_codes"
 
@@ -75,6 +79,77 @@ def _bayer(n: int) -> np.ndarray:
 _BAYER = _bayer(8)
 
 
+@functools.lru_cache(maxsize=4)
+def blue_noise_map(size: int = 64, *, sigma: float = 1.5) -> np.ndarray:
+    """A size x size blue-noise threshold map, by Ulichney's void-and-cluster method.
+
+    Every threshold ``(rank + 1/2) / size**2`` appears once, and for every
+    level the pixels below it are spread as evenly as a Gaussian energy of
+    width ``sigma`` (on the torus, so the map tiles without seams) can make
+    them: no clumps, no holes, no visible lattice. As an ordered-dither map
+    (``method='blue-noise'``) it gives the fine, grain-like look of error
+    diffusion with the stability of ordered dithering: a pixel's code does
+    not depend on its neighbours' codes, so animation frames and e-paper
+    partial refreshes do not "crawl". Deterministic: the initial points
+    come from a fixed seed. Computed once per size (about 0.1 s for 64).
+
+    Returns
+    -------
+    ndarray of float64, (size, size)
+        Thresholds in (0, 1); read-only.
+
+    Examples
+    --------
+    >>> m = blue_noise_map(16)
+    >>> m.shape, sorted((m * 256 - 0.5).round().astype(int).ravel().tolist()) == list(range(256))
+    ((16, 16), True)
+    """
+    check_param("size", size, Interval(int, 4, 256), caller="blue_noise_map")
+    check_param("sigma", sigma, Interval(float, 0.5, 8.0), caller="blue_noise_map")
+    n = int(size)
+    r = np.arange(n)
+    r = np.minimum(r, n - r)  # distances on the torus
+    tiled = np.tile(np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2.0 * sigma**2)), (2, 2))
+
+    def energy_of(y, x):  # the kernel centred on (y, x), wrapped
+        return tiled[n - y : 2 * n - y, n - x : 2 * n - x]
+
+    def tightest(points, energy):
+        return np.unravel_index(int(np.argmax(np.where(points, energy, -np.inf))), points.shape)
+
+    def largest_void(points, energy):
+        return np.unravel_index(int(np.argmin(np.where(points, np.inf, energy))), points.shape)
+
+    points = np.zeros((n, n), bool)
+    points.flat[np.random.default_rng(0).choice(n * n, max(1, n * n // 10), replace=False)] = True
+    energy = sum((energy_of(y, x) for y, x in zip(*np.nonzero(points))), np.zeros((n, n)))
+    while True:  # spread the initial points: the tightest cluster moves to the largest void until stable
+        cluster = tightest(points, energy)
+        points[cluster] = False
+        energy -= energy_of(*cluster)
+        void = largest_void(points, energy)
+        points[void] = True
+        energy += energy_of(*void)
+        if void == cluster:
+            break
+    rank = np.zeros((n, n), np.int64)
+    ones = int(points.sum())
+    removing, removed_energy = points.copy(), energy.copy()
+    for r_ in range(ones - 1, -1, -1):  # the initial points: the tightest cluster gets the highest rank left
+        cluster = tightest(removing, removed_energy)
+        removing[cluster] = False
+        removed_energy -= energy_of(*cluster)
+        rank[cluster] = r_
+    for r_ in range(ones, n * n):  # the rest: each fills the largest void (beyond half, the tightest hole)
+        void = largest_void(points, energy)
+        points[void] = True
+        energy += energy_of(*void)
+        rank[void] = r_
+    thresholds = (rank + 0.5) / (n * n)
+    thresholds.setflags(write=False)
+    return thresholds
+
+
 def _taps(method: str) -> np.ndarray:
     denominator, taps = _KERNELS[method]
     out = np.array(taps, dtype=np.float64)
@@ -110,7 +185,7 @@ def dither_codes(
     levels : array_like of float, (k, d) or (k,)
         The palette: k colors of the image's d channels, or k gray levels;
         ``1 <= k <= 65536``.
-    method : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered', 'adaptive'}
+    method : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered', 'blue-noise', 'adaptive'}
         'none': the plain nearest code. 'adaptive': Floyd-Steinberg weighted
         as ``selective`` describes below, with the weights chosen by
         perceptual measurement: a pixel takes in the error fully once its
@@ -131,13 +206,16 @@ def dither_codes(
         kept). For colors, step is the distance from the pixel's nearest
         color to the closest other palette color: on a regular grid of
         colors this is the grid spacing, the classic per-channel rule.
+        'blue-noise' is 'ordered' with the 64x64 void-and-cluster map of
+        :func:`blue_noise_map` in place of the Bayer matrix: no cross-hatch
+        pattern, and still no crawling between frames.
     strength : float in [0, 1]
         Scales the diffused error or the ordered offset: 0 gives exactly the
         undithered codes, 1 full dithering.
     serpentine : bool
         Error diffusion: scan odd rows right to left with the kernel
         mirrored (default), which breaks up the diagonal "worms" of a
-        one-way scan. Ignored by 'ordered'.
+        one-way scan. Ignored by 'ordered' and 'blue-noise'.
     selective : bool
         Dither only where it shows. With ``s`` the local quantizer step (as
         for 'ordered' above), each pixel gets two weights in [0, 1]:
@@ -259,7 +337,7 @@ def dither_codes(
         start, items, _ = cell_candidates(levels, np.arange(1 << (bits * d), dtype=np.int64), bits, 1.0, 0.0)
         quant = (empty_f, empty_i, empty_f, levels, start, items)
         spec = (False, False, bits)
-        uses_step = strength > 0.0 and (selective or method == "ordered")
+        uses_step = strength > 0.0 and (selective or method in _ORDERED)
         nearest = _nearest_other(levels) if uses_step else np.full(k, np.inf)
         high = 255.0
     else:
@@ -272,8 +350,9 @@ def dither_codes(
     # One kernel signature per image kind (uint8 colors, uint16 grays, float64 colors of a space), codes
     # always written as uint16: a cast costs less than another compilation.
     out = np.empty(image.shape[:2], np.uint16)
-    if method in ("none", "ordered") or strength == 0.0:
-        ordered(image, quant, spec, nearest, high, _BAYER, strength, selective, params, out)
+    if method in ("none",) + _ORDERED or strength == 0.0:
+        pattern = blue_noise_map() if method == "blue-noise" else _BAYER
+        ordered(image, quant, spec, nearest, high, pattern, strength, selective, params, out)
     else:
         taps = _taps(method)
         diffuse(image, quant, spec, nearest, high, taps, strength, serpentine, selective, params, out)

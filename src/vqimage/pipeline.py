@@ -71,9 +71,11 @@ class Quantized:
     """
 
     def __init__(self, image, codes, codebook: Codebook, *, dither="none", fmt=None, coder=None, data_range=None,
-                 name=None, evaluation: Evaluation | None = None, ssim: bool | None = None):
+                 name=None, evaluation: Evaluation | None = None, ssim: bool | None = None,
+                 ssimulacra2: bool = False):
         self.image, self.codes, self.codebook = image, codes, codebook
         self.dither, self.fmt, self.coder, self.data_range, self.ssim = dither, fmt, coder, data_range, ssim
+        self.ssimulacra2 = ssimulacra2
         self.name = name
         self._evaluation = evaluation
         self._bytes: dict = {}
@@ -109,26 +111,30 @@ class Quantized:
     def metrics(self) -> Evaluation:
         """MSE, PSNR, SSIM, max error and the size in :attr:`fmt` (measured once).
 
-        SSIM as :func:`quantize`'s ``ssim`` says: by default only when cheap.
+        SSIM as :func:`quantize`'s ``ssim`` says: by default only when cheap;
+        SSIMULACRA2 when :func:`quantize`'s ``ssimulacra2`` asks for it.
         """
         if self._evaluation is None:
-            self._evaluation = self.evaluate(ssim=self.ssim)
+            self._evaluation = self.evaluate(ssim=self.ssim, ssimulacra2=self.ssimulacra2)
         return self._evaluation
 
-    def evaluate(self, *, ssim: bool | None = None, fmt: str | None = None) -> Evaluation:
+    def evaluate(self, *, ssim: bool | None = None, fmt: str | None = None, ssimulacra2: bool = False) -> Evaluation:
         """Measure the reconstruction against the image, and the size of format ``fmt`` (default :attr:`fmt`).
 
         Without a format, the size is that of the codes packed at exactly
         ``ceil(log2 n_levels)`` bits (fmt 'packed'), which costs nothing to
         compute. ``ssim``: True computes SSIM, False leaves it out, None
         computes it when cheap (see :func:`vqimage.metrics.evaluate`).
+        ``ssimulacra2``: also the perceptual score (8-bit images; the
+        ``[perceptual]`` extra).
         """
         fmt = fmt or self.fmt
         known = self._evaluation
-        if known is not None and known.fmt == (fmt or "packed") and (known.ssim is not None or not ssim):
+        if known is not None and known.fmt == (fmt or "packed") and (known.ssim is not None or not ssim) \
+                and (known.ssimulacra2 is not None or not ssimulacra2):
             return known
         scored = metrics.evaluate(self.image, self.reconstruction, data_range=self.data_range,
-                                  color=self.mode == "color", ssim=ssim)
+                                  color=self.mode == "color", ssim=ssim, ssimulacra2=ssimulacra2)
         if fmt is None:
             return scored.with_size(packed_size(self.codes.size, self.n_levels), self.pixels, "packed")
         return scored.with_size(len(self.to_bytes(fmt)), self.pixels, fmt)
@@ -185,6 +191,7 @@ class Quantized:
             "psnr": evaluation.psnr,
             "ssim": evaluation.ssim,
             "ssim_skipped": evaluation.ssim_skipped,
+            "ssimulacra2": evaluation.ssimulacra2,
             "max_error": evaluation.max_error,
             "bytes": evaluation.bytes,
             "bits_per_pixel": evaluation.bits_per_pixel,
@@ -216,11 +223,13 @@ def quantize(
     target_ssim: float | None = None,
     max_error: float | None = None,
     max_bytes: int | None = None,
+    target_ssimulacra2: float | None = None,
     fmt: str | None = None,
     coder: str | None = None,
     data_range=None,
     progress: bool | Callable[[int, Evaluation], None] = False,
     ssim: bool | None = None,
+    ssimulacra2: bool = False,
     space: str | None = None,
     **fit_options,
 ) -> Quantized:
@@ -263,15 +272,19 @@ def quantize(
     codebook : Codebook, optional
         Encode with this codebook (one shared by many images) instead of
         fitting one.
-    dither : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered', 'adaptive'}, optional
-        Default: 'adaptive' for color output without a target, else 'none'.
+    dither : {'none', 'floyd-steinberg', 'atkinson', 'sierra', 'ordered', 'blue-noise', 'adaptive'}, optional
+        Default: 'adaptive' for color output (with a target: only for
+        ``target_ssimulacra2``), else 'none'. With a target the candidates
+        are dithered as the output will be, and measured so.
     dither_strength : float in [0, 1]
     selective : bool
         Dither only smooth gradients (Floyd-Steinberg unless ``dither``
         says otherwise); see :func:`vqimage.dither.dither_codes`.
-    target_psnr, target_ssim, max_error, max_bytes : optional
+    target_psnr, target_ssim, max_error, max_bytes, target_ssimulacra2 : optional
         Quantize with the fewest levels meeting these (:mod:`vqimage.targets`);
-        ``max_bytes`` limits the size in ``fmt``.
+        ``max_bytes`` limits the size in ``fmt``; ``target_ssimulacra2``
+        (8-bit images, the ``[perceptual]`` extra) is the perceptual score
+        the output must reach (90: visually lossless).
     fmt : str, optional
         The output format whose size the result measures (and ``max_bytes``
         limits): a key of :data:`vqimage.pack.formats.FORMATS`. Default: the
@@ -292,11 +305,16 @@ def quantize(
         Whether the result's :attr:`Quantized.metrics` include SSIM: None
         (default) when cheap (up to :data:`vqimage.metrics.SSIM_CHEAP_VALUES`
         values), True always, False never.
+    ssimulacra2 : bool
+        Whether the metrics include SSIMULACRA2 (8-bit images; the
+        ``[perceptual]`` extra; ~0.3 s per 512x512 image, so only when asked
+        or targeted).
     space : {'rgb', 'oklab', 'composite'}, optional
         Where a color palette is fitted, and pixels mapped and dithered (see
         :class:`vqimage.Codebook`). Default: 'oklab' for RGB images and
         'composite' for RGBA ones (the error composited on black and on
-        white), 'rgb' with a target (targets measure PSNR).
+        white); 'rgb' with a target other than ``target_ssimulacra2`` (those
+        measure PSNR, SSIM or the RGB error).
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
         max_iter, init, tol, random_state).
@@ -329,8 +347,9 @@ def quantize(
         name = os.fspath(image)
         image = load_image(image, gray=False)
     image = np.asarray(image)
-    targets = {key: value for key, value in zip(TARGETS, (target_psnr, target_ssim, max_error, max_bytes))
-               if value is not None}
+    targets = {key: value for key, value in zip(TARGETS, (target_psnr, target_ssim, max_error, max_bytes,
+                                                          target_ssimulacra2)) if value is not None}
+    perceptual_output = not targets or target_ssimulacra2 is not None  # what the judges' defaults are for
     check_param("dither", dither, None, Options(DITHER_METHODS), caller=_CALLER)
     check_param("dither_strength", dither_strength, Interval(float, 0, 1), caller=_CALLER)
     check_param("fmt", fmt, None, Options(FORMATS), caller=_CALLER)
@@ -339,7 +358,7 @@ def quantize(
         dither = "floyd-steinberg"
     check_param("strategy", strategy, None, Options(STRATEGIES + VECTOR_STRATEGIES + ("auto",)), caller=_CALLER)
     check_param("reconstruction", reconstruction, None, Options(RECONSTRUCTIONS), caller=_CALLER)
-    _check_combinations(n_levels, strategy, palette, lock, codebook, dither or "none", targets)
+    _check_combinations(n_levels, strategy, palette, lock, codebook, targets)
     if codebook is not None:
         if mode not in ("auto", codebook.mode):
             raise ConflictError(f"'codebook' is a {codebook.mode} codebook; it does not take 'mode' {mode}.")
@@ -350,12 +369,12 @@ def quantize(
     if space not in (None, "rgb") and (mode != "color" or codebook is not None or palette is not None):
         raise ConflictError("'space' applies to fitting color palettes (not to gray, blocks, 'palette' or "
                             "'codebook').")
-    if dither is None:  # the judges' choice for color output; targets measure undithered levels
-        dither = "adaptive" if mode == "color" and not targets else "none"
+    if dither is None:  # the judges' choice for color output; PSNR, SSIM and error targets measure undithered
+        dither = "adaptive" if mode == "color" and perceptual_output else "none"
     options = dict(fit_options)
     if mode == "color" and codebook is None and palette is None:
         perceptual = "oklab" if image.ndim == 3 and image.shape[-1] == 3 else "composite"
-        options["space"] = space or ("rgb" if targets else perceptual)
+        options["space"] = space or (perceptual if perceptual_output else "rgb")
     peak = data_range
     if data_range is not None and np.ndim(data_range) == 1:
         options["data_range"] = data_range
@@ -371,7 +390,9 @@ def quantize(
     elif codebook is None and targets:
         fmt = fmt or ("vq" if max_bytes is not None else None)  # sizes cost an encoding: only where asked
         found = search(image, **targets, mode=mode, strategy=strategy, max_levels=n_levels or 256, fmt=fmt,
-                       coder=coder, data_range=peak, progress=progress, ssim=ssim, caller=_CALLER, **options)
+                       coder=coder, data_range=peak, progress=progress, ssim=ssim, ssimulacra2=ssimulacra2,
+                       dither=dither, dither_strength=dither_strength, selective=selective, caller=_CALLER,
+                       **options)
         codebook, codes, evaluation = found.codebook, found.codes, found.evaluation
         if evaluation.bytes is None:
             pixels = image.size // (image.shape[-1] if codebook.mode == "color" else 1)
@@ -383,21 +404,21 @@ def quantize(
     if evaluation is None:
         codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
-                     evaluation=evaluation, ssim=ssim)
+                     evaluation=evaluation, ssim=ssim, ssimulacra2=ssimulacra2)
 
 
-def _check_combinations(n_levels, strategy, palette, lock, codebook, dither, targets):
+def _check_combinations(n_levels, strategy, palette, lock, codebook, targets):
     given = [f"'{key}'" for key, value in (("palette", palette), ("codebook", codebook)) if value is not None]
     if len(given) > 1:
         raise ConflictError("Give either 'palette' or 'codebook', not both.")
     if given and (n_levels is not None or lock is not None):
         raise ConflictError(f"{given[0]} maps to given colors; it does not take 'n_levels' or 'lock'.")
-    if targets and (given or lock is not None or dither != "none"):
-        raise ConflictError("Targets choose the number of levels; they do not combine with 'palette', 'codebook', "
-                            "'lock' or dithering.")
+    if targets and (given or lock is not None):
+        raise ConflictError("Targets choose the number of levels; they do not combine with 'palette', 'codebook' "
+                            "or 'lock'.")
     if strategy == "auto" and not targets:
         raise ConflictError("'strategy' auto needs a target ('target_psnr', 'target_ssim', 'max_error', "
-                            "'max_bytes') to choose by.")
+                            "'max_bytes', 'target_ssimulacra2') to choose by.")
     if n_levels is None and not (given or targets):
         raise ConflictError("Missing 'n_levels' (or give 'palette').")
     if n_levels is not None:
