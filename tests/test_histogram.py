@@ -10,7 +10,7 @@ import vqimage
 from conftest import FAST, cell_of
 from vqimage import Histogram, _histogram_kernels, fit
 from vqimage._vectors import image_blocks
-from vqimage.histogram import vector_histogram
+from vqimage.histogram import importance_map, vector_histogram
 
 # --------------------------------------------------------------------------- gray histograms
 
@@ -192,3 +192,72 @@ def test_vector_histogram_weights_and_transparency():
     assert h.transparent == 7.0 and h.total == 10.5
     assert (h + h).transparent == 14.0 and (h + h).counts.tolist() == [7.0]
     assert "RGBA" in repr(h) and "n_vectors=1" in repr(h)
+
+
+# --------------------------------------------------------------------------- importance
+
+
+def test_importance_map_weights_flat_areas_over_texture_and_keeps_thin_lines():
+    rng = np.random.default_rng(0)
+    image = np.full((48, 96), 120, np.uint8)
+    image[:, 48:] = rng.integers(0, 256, (48, 48))      # noise on the right
+    image[20, 8:40] = 30                                # a one-pixel dark line in the flat half
+    w = importance_map(image)
+    assert w.shape == image.shape and w.dtype == np.float64
+    assert w[:, :36].min() >= 0.89 and w[:8, :36].min() == 1.0  # a thin line in a flat area costs it 0.1 at most
+    assert w[4:-4, 60:-4].mean() < 0.33 and w.min() >= 0.3  # busy texture down to the floor, never below
+    assert importance_map(image, floor=0.0)[4:-4, 60:-4].mean() < 0.05
+    step = np.zeros((32, 32, 3), np.uint8)
+    step[:, 16:] = 200                                  # a clean edge: one direction only counts half
+    noisy = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
+    assert importance_map(step)[8:-8, 12:20].mean() > importance_map(noisy)[8:-8, 12:20].mean() + 0.2
+    deep = (image.astype(np.uint16) * 257)
+    np.testing.assert_allclose(importance_map(deep), w, atol=1e-6)  # 16-bit: the same map, scaled
+    with pytest.raises(ValueError, match=r"The 'image' parameter of importance_map must be an 8- or 16-bit image"):
+        importance_map(image.astype(np.float32))
+    with pytest.raises(ValueError, match=r"The 'floor' parameter of importance_map must be a finite float in \[0"):
+        importance_map(image, floor=1.5)
+
+
+def test_quantize_importance_is_a_weighted_fit(astronaut):
+    image = astronaut[::2, ::2].copy()
+    auto = vqimage.quantize(image, 32, importance="auto", dither="none")
+    weighted = vqimage.fit(image, 32, mode="color", weights=importance_map(image), space="oklab")
+    np.testing.assert_array_equal(auto.codebook.levels, weighted.levels)
+    assert not np.array_equal(auto.codebook.levels, vqimage.quantize(image, 32, dither="none").codebook.levels)
+    # a user's map: the region that counts gets the palette's attention
+    face = (slice(40, 120), slice(80, 160))
+    mask = np.full(image.shape[:2], 1.0)
+    mask[face] = 50.0
+    plain = vqimage.quantize(image, 16, dither="none", space="rgb")
+    focused = vqimage.quantize(image, 16, dither="none", space="rgb", importance=mask)
+    error = [vqimage.metrics.mse(image[face], q.reconstruction[face]) for q in (plain, focused)]
+    assert error[1] < 0.7 * error[0]
+    assert vqimage.metrics.mse(image, focused.reconstruction) > vqimage.metrics.mse(image, plain.reconstruction)
+
+
+def test_quantize_importance_from_a_file_and_its_errors(tmp_path, astronaut, capsys):
+    from PIL import Image
+
+    from vqimage import ConflictError
+    from vqimage.cli import main
+
+    image = astronaut[::4, ::4].copy()
+    mask = np.full(image.shape[:2], 20, np.uint8)
+    mask[:64] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    Image.fromarray(image).save(tmp_path / "in.png")
+    expected = vqimage.quantize(image, 16, importance=mask.astype(float))
+    assert main(["quantize", str(tmp_path / "in.png"), "-k", "16", "--importance", str(tmp_path / "mask.png"),
+                 "-o", str(tmp_path / "out.png")]) == 0
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "out.png", gray=False), expected.reconstruction)
+    with pytest.raises(ValueError, match=r"The 'importance' map must have the image's shape \(128, 128\)\. "
+                                         r"Got \(10, 10\) instead"):
+        vqimage.quantize(image, 16, importance=np.ones((10, 10)))
+    with pytest.raises(ConflictError, match="'importance' weights the fit; 'palette' and 'codebook' are not fitted"):
+        vqimage.quantize(image, palette="epaper7", importance="auto")
+    with pytest.raises(ConflictError, match="Give either 'importance' or 'weights', not both"):
+        vqimage.quantize(image, 16, importance="auto", weights=np.ones(image.shape[:2]))
+    assert main(["quantize", str(tmp_path / "in.png"), "-k", "16", "--importance", str(tmp_path / "nope.png"),
+                 "-o", str(tmp_path / "x.png")]) == 1
+    assert "nope.png" in capsys.readouterr().err and not (tmp_path / "x.png").exists()

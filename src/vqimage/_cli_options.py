@@ -44,6 +44,9 @@ FIT_OPTIONS = (
     click.option("-p", "--palette", metavar="PALETTE", help=f"Map to these colors instead of fitting: a preset "
                  f"({', '.join(PRESETS)}), hex colors ('#000,#fff,#f00'), or a file ({', '.join(PALETTE_FORMATS)}, "
                  "or a palette image). Codes keep its order."),
+    click.option("--importance", metavar="auto|FILE", help="Weight the fit: auto (flat areas, where banding "
+                 "shows, count more than busy texture) or a gray image of the input's size whose values are the "
+                 "weights (e.g. bright on a face)."),
     click.option("--lock", metavar="COLORS",
                  help="Colors the fitted palette must contain (hex colors, preset or file, as --palette)."),
     click.option("-d", "--dither", type=click.Choice(DITHER_METHODS), help="Dither: error diffusion (serpentine), "

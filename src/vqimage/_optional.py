@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
-__all__ = ["EXTRAS", "require"]
+__all__ = ["EXTRAS", "available", "require"]
 
 #: Import name -> (distribution to install, the vqimage extra that installs it).
 EXTRAS = {
@@ -31,3 +32,8 @@ def require(module: str, feature: str):
         dist, extra = EXTRAS[module]
         raise ImportError(f"{feature} needs {dist}, which is not installed: pip install 'vqimage[{extra}]' "
                           "(or 'vqimage[all]').") from None
+
+
+def available(module: str) -> bool:
+    """Whether ``module`` (a key of :data:`EXTRAS`) is installed, without importing it."""
+    return importlib.util.find_spec(module) is not None

@@ -248,9 +248,9 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
     if shared:
         if n_levels is None or any(options.get(k) is not None for k in ("target_psnr", "target_ssim", "max_error",
                                                                          "max_bytes", "target_ssimulacra2",
-                                                                         "palette")):
+                                                                         "palette", "importance")):
             raise ConflictError("A shared codebook is fitted for all inputs: it needs 'n_levels' and does not take "
-                                "targets or 'palette'.")
+                                "targets, 'palette' or 'importance'.")
         fitting = {k: options.pop(k) for k in _FIT_OPTIONS if options.get(k) is not None}
         if "lock" in fitting:
             fitting["fixed"] = load_palette(fitting.pop("lock"))

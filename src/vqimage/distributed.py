@@ -67,7 +67,7 @@ _ATTR_SHAPE = "vqimage_image_shape"
 # vqimage.quantize's options that do not apply chunk by chunk, with their "not given" values.
 _UNCHUNKED = {"palette": None, "lock": None, "block": None, "target_psnr": None, "target_ssim": None,
               "max_error": None, "max_bytes": None, "dither": "none", "selective": False, "dither_strength": 1.0,
-              "ssim": None, "space": None, "target_ssimulacra2": None, "ssimulacra2": False}
+              "ssim": None, "space": None, "target_ssimulacra2": None, "ssimulacra2": False, "importance": None}
 
 
 def as_dask(data, *, chunks=None):

@@ -27,7 +27,7 @@ from ._cells import cell_bits
 from ._validation import Interval, Options, check_image, check_param, check_range, check_weights
 from ._vectors import check_block, check_vector_image, image_blocks
 
-__all__ = ["Histogram", "VectorHistogram", "histogram", "vector_histogram"]
+__all__ = ["Histogram", "VectorHistogram", "histogram", "vector_histogram", "importance_map"]
 
 # Integers beyond 2**53 are not exactly representable as float64.
 _EXACT_INT_LIMIT = 2**53
@@ -411,3 +411,71 @@ def _pixel_weights(weights, shape, caller):
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError(f"The 'weights' parameter of {caller} must be finite and non-negative.")
     return w.reshape(-1)
+
+
+def importance_map(image, *, floor: float = 0.3, contrast: float = 24.0) -> np.ndarray:
+    """Per-pixel weights for a fit: 1 in flat areas, where banding shows, down to ``floor`` in texture.
+
+    Errors hide in noisy texture and at edges and show in flat areas and
+    smooth gradients, so a palette does better spending its entries on the
+    latter. This is libimagequant's "contrast map" idea: for every pixel the
+    second differences along rows and columns (the largest over the
+    channels) measure how busy it is; differences in both directions
+    (noise, texture) count fully, in one direction (a clean edge) half.
+    ``z = min(busy / contrast, 1)`` gives the weight ``floor + (1 - floor)
+    * (1 - z)**4``, which is then closed and smoothed over 3 to 7 pixels
+    (maximum, mean, minimum filters) so that thin lines inside flat areas
+    keep the area's weight.
+
+    Pass it as ``weights=`` to :func:`vqimage.fit`, or use
+    ``vqimage.quantize(..., importance="auto")``. Measured with the judges
+    of benchmark part 10 against the unweighted default (21 cases): the
+    same 11 wins against pngquant 3, butteraugli better on chelsea at 64
+    colors (5.79 to 4.80) and on coffee at 16 (14.5 to 8.6), SSIMULACRA2
+    0.5 lower on average, worse on the busy rocket at 16. So it is offered,
+    not the default.
+
+    Parameters
+    ----------
+    image : ndarray of uint8 or uint16, (H, W) or (H, W, C)
+    floor : float in [0, 1]
+        The weight of the busiest pixels.
+    contrast : float > 0
+        Second difference (in 8-bit steps; scaled for 16-bit images) at and
+        above which a pixel counts as fully busy.
+
+    Returns
+    -------
+    ndarray of float64, (H, W)
+        Weights in [floor, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.zeros((32, 32), np.uint8)
+    >>> image[:, 16:] = np.random.default_rng(0).integers(0, 256, (32, 16))   # noise on the right
+    >>> w = importance_map(image)
+    >>> float(w[:, :8].min()), bool(w[:, 24:].max() < 0.5)
+    (1.0, True)
+    """
+    from scipy import ndimage
+
+    caller = "importance_map"
+    image = check_image(image, caller=caller)
+    if image.dtype not in (np.uint8, np.uint16) or image.ndim not in (2, 3):
+        raise ValueError(f"The 'image' parameter of {caller} must be an 8- or 16-bit image of shape (H, W) or "
+                         f"(H, W, C). Got {image.dtype} of shape {image.shape}.")
+    check_param("floor", floor, Interval(float, 0.0, 1.0), caller=caller)
+    check_param("contrast", contrast, Interval(float, 1e-9, None), caller=caller)
+    x = image.astype(np.float32) * (255.0 / float(np.iinfo(image.dtype).max))
+    if x.ndim == 2:
+        x = x[:, :, None]
+    padded = np.pad(x, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    along_rows = np.abs(padded[1:-1, :-2] + padded[1:-1, 2:] - 2.0 * x).max(axis=-1)
+    along_columns = np.abs(padded[:-2, 1:-1] + padded[2:, 1:-1] - 2.0 * x).max(axis=-1)
+    busy = np.maximum(np.maximum(along_rows, along_columns) - 0.5 * np.abs(along_rows - along_columns),
+                      np.minimum(along_rows, along_columns))
+    z = np.clip(busy / contrast, 0.0, 1.0)
+    weight = floor + (1.0 - floor) * (1.0 - z) ** 4
+    weight = ndimage.minimum_filter(ndimage.uniform_filter(ndimage.maximum_filter(weight, 3), 7), 3)
+    return np.clip(weight.astype(np.float64), floor, 1.0)

@@ -25,6 +25,7 @@ from ._validation import ConflictError, Interval, Options, check_param
 from ._vectors import as_mode_image
 from .codebook import Codebook
 from .dither import DITHER_METHODS
+from .histogram import importance_map
 from .io import load_image, write_atomic
 from .mapping import decode, encode
 from .metrics import Evaluation
@@ -231,6 +232,7 @@ def quantize(
     ssim: bool | None = None,
     ssimulacra2: bool = False,
     space: str | None = None,
+    importance=None,
     **fit_options,
 ) -> Quantized:
     """Quantize an image: what ``vqimage quantize`` does, as one call.
@@ -315,6 +317,13 @@ def quantize(
         'composite' for RGBA ones (the error composited on black and on
         white); 'rgb' with a target other than ``target_ssimulacra2`` (those
         measure PSNR, SSIM or the RGB error).
+    importance : 'auto', array_like or path, optional
+        How much each pixel counts in the fit: 'auto' weights flat areas,
+        where banding shows, above busy texture, where errors hide
+        (:func:`vqimage.histogram.importance_map`); an array of the image's
+        (H, W) shape, or a gray image file, gives your own non-negative
+        weights (e.g. 255 on a face, 50 elsewhere; only ratios matter).
+        Default: every pixel counts once.
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
         max_iter, init, tol, random_state).
@@ -384,6 +393,8 @@ def quantize(
     if mode == "block":
         options["block"] = (2, 2) if block is None else block
     image = as_mode_image(image, mode)
+    if importance is not None:
+        options["weights"] = _importance(importance, image, mode, options, codebook is not None or palette is not None)
     evaluation = None
     if codebook is None and palette is not None:
         codebook, image = _palette_codebook(palette, image, mode)
@@ -405,6 +416,24 @@ def quantize(
         codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
                      evaluation=evaluation, ssim=ssim, ssimulacra2=ssimulacra2)
+
+
+def _importance(importance, image, mode, options, given):
+    if mode == "block":
+        raise ConflictError("'importance' applies to gray and color modes.")
+    if given:
+        raise ConflictError("'importance' weights the fit; 'palette' and 'codebook' are not fitted.")
+    if options.get("weights") is not None:
+        raise ConflictError("Give either 'importance' or 'weights', not both.")
+    if isinstance(importance, str) and importance == "auto":
+        return importance_map(image)
+    if isinstance(importance, str | os.PathLike):  # a gray image of weights
+        importance = load_image(importance, gray=True)
+    weights = np.asarray(importance)
+    if weights.shape != image.shape[:2]:
+        raise ValueError(f"The 'importance' map must have the image's shape {image.shape[:2]}. "
+                         f"Got {weights.shape} instead.")
+    return weights
 
 
 def _check_combinations(n_levels, strategy, palette, lock, codebook, targets):

@@ -33,6 +33,9 @@ def test_report_rows_are_the_measured_numbers(camera, camera_report):
     psnr = vqimage.metrics.psnr(image, vqimage.decode(vqimage.encode(image, cb), cb))
     assert f"<td>optimal</td><td>8</td><td>{vqimage.metrics.mse(image, vqimage.decode(vqimage.encode(image, cb), cb)):.2f}</td>" \
            f"<td>{psnr:.2f}</td>" in camera_report
+    score = vqimage.metrics.ssimulacra2(image, vqimage.decode(vqimage.encode(image, cb), cb))  # the perceptual column
+    assert "<th>SSIMULACRA2</th>" in camera_report
+    assert re.search(rf"<td>optimal</td><td>8</td>.*<td>{score:.1f}</td><td>[0-9.]+</td></tr>", camera_report)
 
 
 def test_report_cli_writes_one_file_and_refuses_to_overwrite(tmp_path, capsys):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
-from .._optional import require
+from .._optional import available, require
 from .._validation import FitWarning
 from ..compare import sweep
 from ..io import to_gray, write_atomic
@@ -176,12 +176,18 @@ def report_html(image, name: str, *, n_levels: int = 8, levels=SWEEP_LEVELS, pro
         ("Error maps", _error_maps(image, results)),
         ("Rate and distortion", _rd_figure(records, lossy)),
     ]
-    scores = [r.evaluate(ssim=True) for r in results]
+    perceptual = image.dtype == np.uint8 and min(image.shape) >= 8 and available("ssimulacra2")
+    scores = [r.evaluate(ssim=True, ssimulacra2=perceptual) for r in results]
     rows = "\n".join(
         f"<tr><td>{html.escape(r.strategy)}</td><td>{r.n_levels}</td><td>{e.mse:.2f}</td>"
-        f"<td>{e.psnr:.2f}</td><td>{e.ssim:.4f}</td><td>{e.max_error:g}</td></tr>"
+        f"<td>{e.psnr:.2f}</td><td>{e.ssim:.4f}</td>"
+        + (f"<td>{e.ssimulacra2:.1f}</td>" if perceptual else "") + f"<td>{e.max_error:g}</td></tr>"
         for r, e in zip(results, scores)
     )
+    perceptual_head = "<th>SSIMULACRA2</th>" if perceptual else ""
+    perceptual_note = ("SSIMULACRA2 is the perceptual score of JPEG XL's tools (100 identical, 90 visually "
+                       "lossless, 70 high quality)." if perceptual else
+                       "Install <code>vqimage[perceptual]</code> for a perceptual score (SSIMULACRA2; 8-bit images).")
     body = "\n".join(f"<h2>{html.escape(title)}</h2>\n<img alt=\"{html.escape(title)}\" src=\"{_png(fig)}\">"
                      for title, fig in figures)
     return f"""<!DOCTYPE html>
@@ -192,8 +198,9 @@ img{{max-width:100%}}table{{border-collapse:collapse}}td,th{{border:1px solid #c
 <h1>vqimage report: {html.escape(name)}</h1>
 <p>{image.shape[1]}x{image.shape[0]} {image.dtype}, {np.unique(image).size} distinct values; peak {peak:g} for
 PSNR and SSIM. Every strategy at {n_levels} levels:</p>
-<table><tr><th>strategy</th><th>levels</th><th>MSE</th><th>PSNR dB</th><th>SSIM</th><th>max error</th></tr>
+<table><tr><th>strategy</th><th>levels</th><th>MSE</th><th>PSNR dB</th><th>SSIM</th>{perceptual_head}<th>max error</th></tr>
 {rows}</table>
+<p>{perceptual_note}</p>
 {body}
 <p>The curves put each strategy at {', '.join(map(str, levels))} levels; bits per pixel are those of the whole
 <code>.vq</code> file (context coder). JPEG and WebP encode the original at qualities

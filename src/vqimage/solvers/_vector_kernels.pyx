@@ -305,7 +305,9 @@ cdef void _assign_pass(const double[:, ::1] points, const double[::1] weights, c
                 a = labels[i]
                 if a >= 0:  # else: the first pass, every point is searched
                     upper[i] += delta[a]
-                    lower[i] -= step
+                    # Capped at reach: after a rebuild of the lists, centers that left this cell's list
+                    # move without lowering the bound, and are only known to be beyond the new reach.
+                    lower[i] = min(lower[i] - step, reach)
                     bound = lower[i]
                     if upper[i] <= bound:
                         continue
