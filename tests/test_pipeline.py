@@ -88,8 +88,15 @@ def test_color_palette_lock_dither_and_blocks():
     assert plain.codebook == rgb and plain.dither == "none" and plain.metrics.psnr > colors.metrics.psnr
     np.testing.assert_array_equal(plain.codes, vqimage.encode(astronaut, rgb))
     assert vqimage.quantize(astronaut, target_psnr=25).codebook.space == "rgb"  # targets measure PSNR
-    assert vqimage.quantize(np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]), 8).codebook.space \
-        == "composite"  # RGBA: the error on black and on white
+    alpha = np.full(astronaut.shape[:2], 255, np.uint8)
+    alpha[:4] = 128
+    translucent = vqimage.quantize(np.dstack([astronaut, alpha]), 8)
+    assert translucent.codebook.space == "composite" and translucent.reconstruction.shape[-1] == 4  # on black, white
+    opaque = vqimage.quantize(np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]), 16)
+    assert opaque.codebook == colors.codebook and opaque.image.shape[-1] == 3  # no alpha to keep: RGB in Oklab
+    np.testing.assert_array_equal(opaque.codes, colors.codes)
+    assert vqimage.quantize(np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]), 16,
+                            space="composite").reconstruction.shape[-1] == 4  # asked for: kept
     locked = vqimage.quantize(astronaut, 8, lock="#ff00ff")
     assert [255, 0, 255] in locked.codebook.levels.tolist()
     dithered = vqimage.quantize(astronaut, 16, selective=True)

@@ -315,7 +315,8 @@ def quantize(
         Where a color palette is fitted, and pixels mapped and dithered (see
         :class:`vqimage.Codebook`). Default: 'oklab' for RGB images and
         'composite' for RGBA ones (the error composited on black and on
-        white); 'rgb' with a target other than ``target_ssimulacra2`` (those
+        white); an RGBA image that is opaque everywhere is quantized as RGB
+        in Oklab (its result has 3 channels: nothing is lost); 'rgb' with a target other than ``target_ssimulacra2`` (those
         measure PSNR, SSIM or the RGB error).
     importance : 'auto', array_like or path, optional
         How much each pixel counts in the fit: 'auto' weights flat areas,
@@ -382,6 +383,9 @@ def quantize(
         dither = "adaptive" if mode == "color" and perceptual_output else "none"
     options = dict(fit_options)
     if mode == "color" and codebook is None and palette is None:
+        if space is None and perceptual_output and image.ndim == 3 and image.shape[-1] == 4 \
+                and image.dtype == np.uint8 and (image[..., 3] == 255).all():
+            image = np.ascontiguousarray(image[..., :3])  # opaque RGBA: no alpha to keep, so Oklab applies
         perceptual = "oklab" if image.ndim == 3 and image.shape[-1] == 3 else "composite"
         options["space"] = space or (perceptual if perceptual_output else "rgb")
     peak = data_range
