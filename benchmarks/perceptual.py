@@ -127,33 +127,16 @@ def load_images(quick: bool) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- judges
 
 
-def views(image: np.ndarray) -> list[np.ndarray]:
-    """What a viewer sees: the RGB image, or an RGBA one on a dark and on a light background."""
-    from vqimage.metrics import _composite  # the backgrounds vqimage.metrics.ssimulacra2 uses
-
-    if image.ndim == 3 and image.shape[2] == 4:
-        return [_composite(image, bg) for bg in (0.1, 0.9)]
-    return [image]
-
-
-def butteraugli(reference: np.ndarray, test: np.ndarray, folder: Path) -> float | None:
-    """Debian's butteraugli distance (the worse over the views), or None when the tool is missing."""
-    tool = shutil.which("butteraugli")
-    if tool is None:
+def butteraugli(reference: np.ndarray, test: np.ndarray) -> float | None:
+    """``vqimage.metrics.butteraugli`` (Debian's tool; the worse of the views), or None when the tool is missing."""
+    if shutil.which("butteraugli") is None:
         return None
-    from PIL import Image
+    from vqimage.metrics import butteraugli as score
 
-    worst = 0.0
-    for a, b in zip(views(reference), views(test)):
-        pa, pb = folder / "ref.png", folder / "test.png"
-        Image.fromarray(a).save(pa)
-        Image.fromarray(b).save(pb)
-        out = subprocess.run([tool, str(pa), str(pb)], capture_output=True, text=True, check=True).stdout
-        worst = max(worst, float(out.split()[0]))
-    return worst
+    return score(reference, test)
 
 
-def judge(reference: np.ndarray, png: bytes, folder: Path) -> dict:
+def judge(reference: np.ndarray, png: bytes) -> dict:
     import io
 
     from PIL import Image
@@ -163,7 +146,7 @@ def judge(reference: np.ndarray, png: bytes, folder: Path) -> dict:
     mode = "RGBA" if reference.shape[2] == 4 else "RGB"
     decoded = np.asarray(Image.open(io.BytesIO(png)).convert(mode))
     return {"bytes": len(png), "ssimulacra2": ssimulacra2(reference, decoded),
-            "butteraugli": butteraugli(reference, decoded, folder), "psnr": psnr(reference, decoded)}
+            "butteraugli": butteraugli(reference, decoded), "psnr": psnr(reference, decoded)}
 
 
 # --------------------------------------------------------------------------- tools
@@ -226,14 +209,14 @@ def bench_perceptual(args, log):
                 row = {}
                 for tool, options in VQ_TOOLS.items():
                     png, seconds = in_process(lambda: run_vqimage(image, k, options))
-                    row[tool] = judge(image, png, folder) | {"seconds": seconds}
+                    row[tool] = judge(image, png) | {"seconds": seconds}
                 png, seconds = in_process(lambda: run_imagequant(image, k))
-                row["imagequant"] = judge(image, png, folder) | {"seconds": seconds}
+                row["imagequant"] = judge(image, png) | {"seconds": seconds}
                 for tool, binary, extra in (("pngquant 3", PNGQUANT_3, []), ("pngquant 3 --nofs", PNGQUANT_3,
                                             ["--nofs"]), ("pngquant 2.17", PNGQUANT_2, [])):
                     if binary.exists():
                         png, seconds = run_pngquant(binary, src, k, extra, folder / "out.png")
-                        row[tool] = judge(image, png, folder) | {"seconds": seconds}
+                        row[tool] = judge(image, png) | {"seconds": seconds}
                 results[(image_name, k)] = row
                 log(f"part 10: {image_name} k={k}: vqimage {row['vqimage']['ssimulacra2']:.1f}, pngquant 3 "
                     f"{row.get('pngquant 3', {}).get('ssimulacra2', float('nan')):.1f}")

@@ -1,5 +1,7 @@
 """Metrics: known values, explicit peaks, errors."""
 
+import shutil
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -119,6 +121,45 @@ def test_ssimulacra2_gray_and_alpha(camera, astronaut):
     assert metrics.ssimulacra2(np.dstack([rgb, alpha]), np.dstack([scrambled, alpha])) == pytest.approx(100.0)
     opaque = np.full_like(alpha, 255)
     assert metrics.ssimulacra2(np.dstack([rgb, opaque]), np.dstack([scrambled, opaque])) < 50
+
+
+BUTTERAUGLI = shutil.which("butteraugli")
+
+
+@pytest.mark.skipif(BUTTERAUGLI is None, reason="the butteraugli tool is not installed (apt-get install butteraugli)")
+def test_butteraugli_is_the_tool_score_of_the_files(astronaut, tmp_path):
+    import subprocess
+
+    from PIL import Image
+
+    import vqimage
+
+    image = astronaut[::4, ::4]
+    quantized = vqimage.quantize(image, 8, space="rgb", dither="none").reconstruction
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(quantized).save(tmp_path / "b.png")
+    direct = float(subprocess.run([BUTTERAUGLI, str(tmp_path / "a.png"), str(tmp_path / "b.png")],
+                                  capture_output=True, text=True, check=True).stdout.split()[0])
+    score = metrics.butteraugli(image, quantized)
+    assert score == pytest.approx(direct, rel=1e-6) and score > 3  # 8 colors: far from the original
+    assert metrics.butteraugli(image, image) < 0.01
+    assert metrics.butteraugli(image, vqimage.quantize(image, 256).reconstruction) < score / 2
+    alpha = np.full(image.shape[:2] + (1,), 255, np.uint8)
+    alpha[:, :64] = 0  # the left half transparent: its colors do not count
+    scrambled = image.copy()
+    scrambled[:, :64] = 255 - scrambled[:, :64]
+    assert metrics.butteraugli(np.dstack([image, alpha]), np.dstack([scrambled, alpha])) < 0.01
+    gray = image[..., 1]
+    assert metrics.butteraugli(gray, quantized[..., 1]) == pytest.approx(
+        metrics.butteraugli(np.dstack([gray] * 3), np.dstack([quantized[..., 1]] * 3)), rel=1e-9)
+
+
+def test_butteraugli_errors(astronaut, monkeypatch):
+    with pytest.raises(ValueError, match="must be an 8-bit gray, RGB or RGBA image"):
+        metrics.butteraugli(astronaut.astype(np.float64), astronaut.astype(np.float64))
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # as if not installed
+    with pytest.raises(FileNotFoundError, match="apt-get install butteraugli"):
+        metrics.butteraugli(astronaut, astronaut)
 
 
 def test_ssimulacra2_errors(astronaut, monkeypatch):

@@ -252,6 +252,34 @@ def test_png8_optimize_keeps_every_pixel_and_is_never_larger(k, alpha):
         assert png8(codes, palette, optimize=True) == optimized  # deterministic
 
 
+def test_png8_layout_estimates_on_sampled_rows_filter_as_the_whole_image():
+    from vqimage.pack.formats import _filtered_sample, _png_filter, _sample_rows
+
+    rng = np.random.default_rng(4)
+    rows = rng.integers(0, 256, (200, 37)).astype(np.uint8)
+    sample = _sample_rows(200)
+    assert sample[:17].tolist() == list(range(16)) + [64] and len(sample) == 56  # every 4th band of 16
+    above = rows[np.maximum(sample - 1, 0)].copy()
+    above[sample == 0] = 0
+    for kind in (0, 1, 2, 4):
+        lines = np.frombuffer(_filtered_sample(rows[sample], above, kind), np.uint8).reshape(len(sample), 38)
+        assert (lines[:, 0] == kind).all()
+        np.testing.assert_array_equal(lines[:, 1:], _png_filter(rows, kind)[sample])
+
+
+def test_png8_optimize_on_a_large_image_keeps_every_pixel():
+    rng = np.random.default_rng(5)
+    k = 40
+    y, x = np.mgrid[:600, :700]
+    codes = ((x // 9 + y // 13) % k).astype(np.uint8)  # 420,000 pixels: estimated on sampled rows
+    codes[rng.random(codes.shape) < 0.02] = 0
+    palette = random_palette(k, seed=3)
+    plain, optimized = png8(codes, palette), png8(codes, palette, optimize=True)
+    assert len(optimized) <= len(plain)  # still compared at the final level below 2**20 pixels
+    with Image.open(io.BytesIO(optimized)) as img:
+        np.testing.assert_array_equal(np.asarray(img.convert("RGB")), palette[codes])
+
+
 def test_png8_optimize_shrinks_an_undithered_photo_and_export_keeps_device_indices(tmp_path, astronaut):
     image = astronaut[:256, :256]
     cb = fit(image, 64, mode="color")

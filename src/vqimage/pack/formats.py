@@ -133,6 +133,10 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
 _PNG_SLOW_PIXELS = 1 << 22
 #: Up to this many pixels ``optimize=True`` also deflates the plain layout at the final level and keeps the smaller.
 _PNG_TWO_FINALS = 1 << 20
+#: Above this many pixels the layouts are estimated on a quarter of the rows (bands of 16).
+_PNG_SAMPLED = 1 << 18
+#: A layout must be estimated this much smaller than the plain one to be chosen.
+_PNG_MIN_GAIN = 0.01
 _PNG_FILTERS = (0, 1, 2, 4)  # None, Sub, Up, Paeth (Average never won on palette images)
 
 
@@ -244,18 +248,23 @@ def png8(codes, palette, *, optimize: bool = False) -> bytes:
       layout is chosen by measurement: two palette orders (the given one
       and :func:`cooccurrence_order`) times four filters (None, Sub, Up,
       Paeth, one for the whole image) are deflated at libdeflate's fastest
-      level, and the smallest is deflated at the final level; up to 2**20
-      pixels so is the plain layout, and the smaller wins, so the file is
-      never larger than with ``optimize=False``. The pixels' colors are the same;
-      their indices are not. Measured on the 42 palette PNGs of benchmark
-      part 10 (7 images, 16/64/256 colors, dithered or not): 2.0% fewer
-      bytes in all (up to 10% on undithered photos, 7-8% on the RGBA logo,
-      0-2% on dithered photos) for about 10 ms per 512x512 image plus one
-      more final deflate. Per-row "minimum sum" filter choice, the usual
-      heuristic for true color, was 1-12% larger than the best single
-      filter on every one of them; oxipng at level 2 (pyoxipng) took
-      0-8% off the unoptimized files in 40-140 ms, about what this does,
-      so it is not a dependency.
+      level (above 2**18 pixels on a quarter of the rows, in bands of 16),
+      and the smallest, if at least 1% below the plain layout's estimate,
+      is deflated at the final level; up to 2**20 pixels so is the plain
+      layout, and the smaller wins, so the file is never larger than with
+      ``optimize=False``. The pixels' colors are the same; their indices
+      are not. Measured on the 42 palette PNGs of benchmark part 10 (7
+      images, 16/64/256 colors, dithered or not): 1.7% fewer bytes in all,
+      up to 10% on undithered photos and on the logo at 256 colors, 0-2% on
+      dithered photos, for 10-60 ms per 512x512 image (a second final
+      deflate is most of it); a 3.1 MP photo at 256 colors takes 0.1 s
+      more dithered (the plain layout kept), 0.23 s more undithered (0.7%
+      smaller). Per-row "minimum sum" filter choice, the usual heuristic
+      for true color, was 1-12% larger than the best single filter on
+      every one of them; oxipng at level 2 (pyoxipng) took 0-8% off the
+      unoptimized files in 40-140 ms, about what this does, and zopfli
+      (zopflipy's ZopfliPNG) 1-6% more in 1-2 s per file, too slow for a
+      default; neither is a dependency.
 
     Parameters
     ----------
@@ -311,25 +320,52 @@ def png8(codes, palette, *, optimize: bool = False) -> bytes:
     return b"".join(parts)
 
 
+def _sample_rows(height: int) -> np.ndarray:
+    """Rows the layouts are estimated on: all up to 2**18 pixels' worth, else every 4th band of 16 rows."""
+    rows = np.arange(height)
+    return rows if height <= 64 else rows[(rows // 16) % 4 == 0]
+
+
 def _smallest_layout(codes: np.ndarray, palette: np.ndarray, depth: int, level: int) -> tuple[bytes, np.ndarray]:
     """(zlib stream, palette) of the smallest of :func:`png8`'s candidate layouts."""
     import imagecodecs
 
     k = len(palette)
-    candidates = []  # (estimate, position, scanlines, palette); the first is the plain layout
-    for order in (np.arange(k), cooccurrence_order(codes, k)):
-        if candidates and np.array_equal(order, np.arange(k)):
+    sample = _sample_rows(codes.shape[0]) if codes.size > _PNG_SAMPLED else np.arange(codes.shape[0])
+    previous = np.maximum(sample - 1, 0)
+    estimates = []  # (estimate, position, order, filter); the first is the plain layout
+    for order in (np.arange(k), cooccurrence_order(codes[sample], k)):
+        if estimates and np.array_equal(order, np.arange(k)):
             continue
         rank = np.empty(k, np.uint8)
         rank[order] = np.arange(k)
-        rows = pack_rows(rank[codes], depth)
+        rows = pack_rows(rank[codes[sample]], depth)
+        above = pack_rows(rank[codes[previous]], depth)
+        above[sample == 0] = 0  # the first row has none above
         for kind in _PNG_FILTERS:
-            lines = _scanlines(rows, kind)
-            candidates.append((len(imagecodecs.deflate_encode(lines, level=1)), len(candidates), lines, palette[order]))
-    best = min(candidates, key=lambda c: c[:2])
-    finals = [best] if best[1] == 0 or codes.size > _PNG_TWO_FINALS else [best, candidates[0]]
-    streams = [(imagecodecs.deflate_encode(lines, level=level), pal) for _, _, lines, pal in finals]
+            lines = _filtered_sample(rows, above, kind)
+            estimates.append((len(imagecodecs.deflate_encode(lines, level=1)), len(estimates), order, kind))
+    plain = estimates[0]
+    best = min(estimates, key=lambda e: e[:2])
+    if best[0] > (1.0 - _PNG_MIN_GAIN) * plain[0]:
+        best = plain  # within the estimate's noise: not worth a relabelled file
+    finals = [best] if best is plain or codes.size > _PNG_TWO_FINALS else [best, plain]
+    streams = []
+    for _, _, order, kind in finals:
+        rank = np.empty(k, np.uint8)
+        rank[order] = np.arange(k)
+        lines = _scanlines(pack_rows(rank[codes], depth), kind)
+        streams.append((imagecodecs.deflate_encode(lines, level=level), palette[order]))
     return min(streams, key=lambda s: len(s[0]))
+
+
+def _filtered_sample(rows: np.ndarray, above: np.ndarray, kind: int) -> bytes:
+    """Scanlines of filter ``kind`` for sampled ``rows`` whose rows above (in the image) are ``above``."""
+    if kind in (0, 1):
+        return _scanlines(rows, kind)
+    pairs = np.stack([above, rows], axis=1).reshape(-1, rows.shape[1])  # each row after its own predecessor
+    filtered = _png_filter(pairs, kind)[1::2]
+    return np.hstack([np.full((len(rows), 1), kind, np.uint8), filtered]).tobytes()
 
 
 def gif(codes, palette) -> bytes:
