@@ -254,6 +254,15 @@ def test_quantize_importance_from_a_file_and_its_errors(tmp_path, astronaut, cap
     with pytest.raises(ValueError, match=r"The 'importance' map must have the image's shape \(128, 128\)\. "
                                          r"Got \(10, 10\) instead"):
         vqimage.quantize(image, 16, importance=np.ones((10, 10)))
+    bad = np.ones(image.shape[:2])
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match=r"The 'importance' map must hold finite weights >= 0\. Got NaN or infinite"):
+        vqimage.quantize(image, 16, importance=bad)
+    bad[3, 4] = -2
+    with pytest.raises(ValueError, match=r"The 'importance' map must hold finite weights >= 0\. Got a minimum of -2"):
+        vqimage.quantize(image, 16, importance=bad)
+    with pytest.raises(TypeError, match="The 'importance' map must hold numbers. Got dtype <U1"):
+        vqimage.quantize(image, 16, importance=np.full(image.shape[:2], "a"))
     with pytest.raises(ConflictError, match="'importance' weights the fit; 'palette' and 'codebook' are not fitted"):
         vqimage.quantize(image, palette="epaper7", importance="auto")
     with pytest.raises(ConflictError, match="Give either 'importance' or 'weights', not both"):

@@ -29,8 +29,8 @@ __all__ = ["main", "run"]
 
 EPILOG = """\b
 Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error,
-3 a target (--target-psnr, --target-ssim, --target-ssimulacra2, --max-error, --max-bytes)
-cannot be met.
+3 a target (--target-psnr, --target-ssim, --target-ssimulacra2, --max-error,
+--max-bytes) cannot be met.
 INPUT is an image file (PNG, JPEG, TIFF, PGM/PPM, ...; '-' reads stdin) or a
 built-in name: face, camera, astronaut, coffee, ... (see `vqimage images`).
 """

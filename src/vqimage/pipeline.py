@@ -437,6 +437,12 @@ def _importance(importance, image, mode, options, given):
     if weights.shape != image.shape[:2]:
         raise ValueError(f"The 'importance' map must have the image's shape {image.shape[:2]}. "
                          f"Got {weights.shape} instead.")
+    if weights.dtype.kind not in "uif":
+        raise TypeError(f"The 'importance' map must hold numbers. Got dtype {weights.dtype} instead.")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("The 'importance' map must hold finite weights >= 0. Got "
+                         + ("NaN or infinite values." if not np.isfinite(weights).all() else
+                            f"a minimum of {weights.min():g}."))
     return weights
 
 
