@@ -316,8 +316,9 @@ def quantize(
         :class:`vqimage.Codebook`). Default: 'oklab' for RGB images and
         'composite' for RGBA ones (the error composited on black and on
         white); an RGBA image that is opaque everywhere is quantized as RGB
-        in Oklab (its result has 3 channels: nothing is lost); 'rgb' with a target other than ``target_ssimulacra2`` (those
-        measure PSNR, SSIM or the RGB error).
+        in Oklab (its result has 3 channels: nothing is lost); 'rgb' with
+        a target other than ``target_ssimulacra2`` (those measure PSNR,
+        SSIM or the RGB error).
     importance : 'auto', array_like or path, optional
         How much each pixel counts in the fit: 'auto' weights flat areas,
         where banding shows, above busy texture, where errors hide
@@ -398,7 +399,8 @@ def quantize(
         options["block"] = (2, 2) if block is None else block
     image = as_mode_image(image, mode)
     if importance is not None:
-        options["weights"] = _importance(importance, image, mode, options, codebook is not None or palette is not None)
+        given = codebook is not None or palette is not None
+        options["weights"] = _importance(importance, image, mode, options, given)
     evaluation = None
     if codebook is None and palette is not None:
         codebook, image = _palette_codebook(palette, image, mode)
