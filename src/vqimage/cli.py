@@ -22,6 +22,7 @@ import click
 from ._cli_options import BATCH_OPTIONS, FIT_OPTIONS, output_options, with_options
 from ._validation import ConflictError, FitWarning
 from ._version import __version__
+from .pack.container import DEFAULT_MAX_PIXELS
 from .pack.formats import format_of
 from .targets import TargetError
 
@@ -255,10 +256,16 @@ def _read_vq_bytes(source: str) -> bytes:
     return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
 
 
+_MAX_PIXELS = click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+                           metavar="N", help="Refuse files whose image has more pixels than N, or that would "
+                           "decode to more than 4N bytes (a small hostile file cannot ask for gigabytes).")
+
+
 @cli.command(epilog=EPILOG)
 @click.argument("input", metavar="IN.vq")
 @output_options("Output file.")
-def decompress(input, output, fmt, coder, force, quiet, as_json):
+@_MAX_PIXELS
+def decompress(input, output, fmt, coder, force, quiet, as_json, max_pixels):
     """Restore the quantized image of a .vq file and write OUT (format by extension).
 
     A damaged or foreign file gives one line on stderr and exit code 1.
@@ -267,7 +274,7 @@ def decompress(input, output, fmt, coder, force, quiet, as_json):
     from .pack.formats import export_bytes
 
     fmt = _check_output(output, fmt, force, as_json)
-    codes, codebook, image_shape = read_vq(_read_vq_bytes(input), with_shape=True)
+    codes, codebook, image_shape = read_vq(_read_vq_bytes(input), with_shape=True, max_pixels=max_pixels)
     data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape)
     _emit(output, data, force)
     if as_json:
@@ -282,12 +289,13 @@ def decompress(input, output, fmt, coder, force, quiet, as_json):
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: shape (of the codes), image_shape, mode, dtype, n_levels, strategy, "
                    "reconstruction, coder, bytes, payload_bytes, bits_per_pixel, original_bytes, ratio.")
-def info(input, as_json):
+@_MAX_PIXELS
+def info(input, as_json, max_pixels):
     """Describe a .vq file (its checksum is verified; the codes are not decoded)."""
     from .pack.container import describe_info
     from .pipeline import vq_info
 
-    details = vq_info(_read_vq_bytes(input))
+    details = vq_info(_read_vq_bytes(input), max_pixels=max_pixels)
     click.echo(json.dumps(details) if as_json else describe_info(details, input))
 
 

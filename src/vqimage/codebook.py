@@ -241,7 +241,7 @@ class Codebook:
         if isinstance(config, str | bytes):
             try:
                 config = json.loads(config)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise VQError(f"Codebook config is not valid JSON: {exc}") from None
         if not isinstance(config, dict) or config.get("type") not in ("scalar", "vector"):
             raise VQError("Not a codebook config (missing \"type\": \"scalar\" or \"vector\").")
@@ -265,7 +265,8 @@ class Codebook:
                 reconstruction=config["reconstruction"],
                 dtype=dtype,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+            # OverflowError: a number beyond float64 or int64 (a 400-digit level, an infinite block size)
             raise VQError(f"Invalid codebook config: {exc}") from None
 
     def __eq__(self, other) -> bool:

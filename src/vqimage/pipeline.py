@@ -13,6 +13,7 @@ given codebook, or searches the fewest levels meeting a target), encodes
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from functools import cached_property
@@ -21,7 +22,7 @@ import numpy as np
 
 from . import metrics
 from ._spaces import SPACES
-from ._validation import ConflictError, Interval, Options, check_param
+from ._validation import ConflictError, Interval, Options, VQError, check_param
 from ._vectors import as_mode_image
 from .codebook import Codebook
 from .dither import DITHER_METHODS
@@ -567,15 +568,27 @@ def decompress(data, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarra
 
     Any input either gives back exactly what was compressed or raises
     :class:`vqimage.VQError` with the reason (damaged, truncated, foreign,
-    or declaring more than ``max_pixels`` pixels); nothing is allocated
-    before the header has been checked.
+    or beyond ``max_pixels``); nothing is allocated before the header has
+    been checked. ``max_pixels`` (default 2**27) bounds the image's pixels
+    (a color pixel counts once; a block file's image, not its tiles) and
+    the decoded image's size, at most 4 bytes per pixel of the limit (512
+    MiB by default): no small hostile file can ask for gigabytes. Raise it
+    for bigger images.
     """
     return read_vq(data, max_pixels=max_pixels)
 
 
 def decompress_image(data, *, dtype=None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """The reconstructed image from ``.vq`` bytes (in the source dtype unless ``dtype``)."""
+    """The reconstructed image from ``.vq`` bytes (in the source dtype unless ``dtype``).
+
+    ``max_pixels`` as :func:`decompress` says; with ``dtype`` the decoded
+    size is counted in that dtype.
+    """
     codes, codebook, shape = read_vq(data, max_pixels=max_pixels, with_shape=True)
+    if dtype is not None and math.prod(shape) * np.dtype(dtype).itemsize > 4 * max_pixels:
+        raise VQError(f"The .vq file would decode to {math.prod(shape) * np.dtype(dtype).itemsize:,} bytes as "
+                      f"{np.dtype(dtype)}, above 4 bytes per pixel of the limit of {max_pixels:,} pixels "
+                      "(max_pixels).")
     return decode(codes, codebook, dtype=dtype, shape=shape if codebook.mode == "block" else None)
 
 

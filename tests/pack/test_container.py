@@ -2,6 +2,7 @@
 
 import json
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -174,6 +175,64 @@ def test_hostile_headers_are_refused_before_allocating():
         vqimage.decompress(with_crc(big))
     with pytest.raises(VQError, match="header says 1"):  # a payload length near 2**64
         vqimage.decompress(with_crc(struct.pack("<8sBBHIQ", MAGIC, 1, 0, 0, 0, 2**64 - 1)))
+
+
+def one_level_file(**options):
+    """A real .vq of a constant 8x8 image: one level, so its packed payload is empty at any size."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", vqimage.FitWarning)
+        return parts(vqimage.compress(np.full((8, 8), 7, np.uint8), 2, coder="packed", **options))
+
+
+def test_small_hostile_files_cannot_ask_for_gigabytes():
+    from vqimage.pack.container import DEFAULT_MAX_PIXELS
+
+    assert DEFAULT_MAX_PIXELS == 2**27
+    header, payload = one_level_file()
+    assert header["n_levels"] == 1 and payload == b""
+    big = rebuild(header | {"shape": [32768, 32768]}, payload)  # a 1 GiB image in under 200 bytes
+    assert len(big) < 200
+    with pytest.raises(VQError, match=r"declares 1,073,741,824 pixels, above the limit of 134,217,728 \(max_pixels"):
+        vqimage.decompress_image(big)
+    with pytest.raises(VQError, match=r"declares 1,073,741,824 pixels"):
+        vqimage.vq_info(big)
+    assert vqimage.vq_info(big, max_pixels=2**30)["image_shape"] == [32768, 32768]  # a user can raise it
+    wide = header | {"shape": [10_000, 10_000], "codebook": header["codebook"] | {"dtype": "<f8"}}
+    with pytest.raises(VQError, match=r"would decode to 800,000,000 bytes, above 4 bytes per pixel of the limit"):
+        vqimage.decompress_image(rebuild(wide, payload))  # 10**8 pixels pass, 8 bytes each do not
+    small = rebuild(header | {"shape": [300, 400]}, payload)
+    with pytest.raises(VQError, match=r"would decode to 960,000 bytes as float64"):
+        vqimage.decompress_image(small, dtype=np.float64, max_pixels=200_000)
+    assert vqimage.decompress_image(small).shape == (300, 400)
+    # block files count the image, not the tiles: 16x fewer codes than pixels
+    blocks, payload = one_level_file(mode="block", block=(4, 4))
+    huge = rebuild(blocks | {"shape": [16384, 16384], "image_shape": [65536, 65536]}, payload, minor=1)
+    with pytest.raises(VQError, match=r"declares 4,294,967,296 pixels, above the limit of 300,000,000"):
+        vqimage.decompress_image(huge, max_pixels=300_000_000)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    (lambda h: "[" * 100_000 + "]" * 100_000, r"unreadable header \(nested too deeply\)"),
+    (lambda h: json.dumps(h | {"codebook": h["codebook"] | {"levels": [10**400]}}), "Invalid codebook config"),
+    (lambda h: json.dumps(h | {"codebook": h["codebook"] | {"edges": [0, float("inf")]}}), "Invalid codebook config"),
+    (lambda h: json.dumps(h | {"codebook": h["codebook"] | {"levels": [[[[[7]]]]]}}), "Invalid codebook config"),
+    (lambda h: json.dumps(h | {"n_levels": 10**400}), "n_levels disagrees"),
+    (lambda h: json.dumps(h | {"shape": [10**400, 1]}), r"invalid shape \(a dimension above 2\*\*40\)\.$"),
+])
+def test_hostile_headers_are_one_vq_error(change, match):
+    header, payload = one_level_file()
+    raw = zlib.compress(change(header).encode())
+    data = with_crc(struct.pack("<8sBBHIQ", MAGIC, 1, 0, 0, len(raw), len(payload)) + raw + payload)
+    with pytest.raises(VQError, match=match):
+        vqimage.decompress(data)
+
+
+def test_a_block_size_beyond_int64_is_one_vq_error():
+    blocks, payload = one_level_file(mode="block", block=(4, 4))
+    for block in ([float("inf"), 4], [10**30, 4], [4.5, 4]):
+        bad = blocks | {"codebook": blocks["codebook"] | {"block": block}}
+        with pytest.raises(VQError, match="Invalid codebook config"):
+            vqimage.decompress(rebuild(bad, payload, minor=1))
 
 
 @pytest.mark.parametrize("coder", AVAILABLE_CODERS)

@@ -45,8 +45,14 @@ _FIXED = struct.Struct("<8sBBHIQ")
 _CRC = struct.Struct("<I")
 _MAX_HEADER = 16 << 20  # compressed or not; the JSON of a 65,536-level codebook is ~3 MB
 _MAX_NDIM = 32
-#: Default refusal threshold of decoders, in pixels (override with ``max_pixels``).
-DEFAULT_MAX_PIXELS = 1 << 32
+_MAX_SIDE = 1 << 40
+#: Default refusal threshold of decoders (override with ``max_pixels``): 2**27 = 134,217,728 image
+#: pixels (a color pixel counts once; block files count the image, not the tiles), 1.5x Pillow's
+#: decompression-bomb limit, above the largest camera sensors' 100 MP.
+DEFAULT_MAX_PIXELS = 1 << 27
+#: ... and at most this many bytes of decoded image per pixel of the limit (512 MiB at the default):
+#: RGBA and float32 images reach the pixel limit, float64 ones stop at half of it.
+_MAX_BYTES_PER_PIXEL = 4
 # A context-coded payload spends at least log2(4096/4095) bits per binary
 # decision (its probabilities are clamped), so it cannot describe more than
 # ~22,700 pixels per payload byte; FORMAT.md states this looser bound.
@@ -159,6 +165,8 @@ def _parse(data, max_pixels: int):
         if inflate.unconsumed_tail or not inflate.eof or inflate.unused_data:
             raise ValueError("not one complete zlib stream within the size limit")
         header = json.loads(text)
+    except RecursionError:
+        raise VQError("Damaged .vq file: unreadable header (nested too deeply).") from None
     except (zlib.error, UnicodeDecodeError, ValueError) as exc:
         raise VQError(f"Damaged .vq file: unreadable header ({exc}).") from None
     if not isinstance(header, dict):
@@ -170,22 +178,14 @@ def _parse(data, max_pixels: int):
         or not all(type(s) is int and s >= 1 for s in shape)
     ):
         raise VQError(f"Damaged .vq file: invalid shape {shape!r}.")
+    if max(shape) > _MAX_SIDE:  # not printed: it may have hundreds of digits
+        raise VQError("Damaged .vq file: invalid shape (a dimension above 2**40).")
     coder = header.get("coder")
     if coder not in CODERS:
         raise VQError(f"Unsupported payload coder {coder!r} (known: {', '.join(CODERS)}).")
     codebook = Codebook.from_config(_expand(header.get("codebook")))
     if header.get("n_levels") != codebook.n_levels:
         raise VQError("Damaged .vq file: n_levels disagrees with the codebook.")
-    pixels = math.prod(shape)
-    if pixels > max_pixels:
-        raise VQError(f"The .vq file declares {pixels:,} pixels, above the limit of {max_pixels:,} (max_pixels).")
-    if coder == "packed" and payload_len != packed_size(pixels, codebook.n_levels):
-        raise VQError(
-            f"Damaged .vq file: {payload_len} payload bytes cannot hold {pixels:,} packed codes "
-            f"of {codebook.bits} bits."
-        )
-    if coder == "context" and codebook.n_levels > 1 and pixels > _CONTEXT_PIXELS_PER_BYTE * (payload_len + _CONTEXT_SLACK):
-        raise VQError(f"Damaged .vq file: {payload_len} payload bytes cannot describe {pixels:,} pixels.")
     if codebook.mode == "block":
         image_shape = header.get("image_shape")
         if (
@@ -193,7 +193,25 @@ def _parse(data, max_pixels: int):
             or not all(type(s) is int and s >= 1 for s in image_shape)
             or _block_grid(image_shape, codebook.block) != tuple(shape)
         ):
-            raise VQError(f"Damaged .vq file: invalid image_shape {image_shape!r} for block codes of shape {shape}.")
+            shown = repr(image_shape) if len(repr(image_shape)) <= 80 else "(too long to show)"
+            raise VQError(f"Damaged .vq file: invalid image_shape {shown} for block codes of shape {shape}.")
+    pixels = math.prod(shape)
+    decoded = image_shape_of(header, codebook)
+    image_pixels = math.prod(decoded[:-1]) if codebook.mode == "color" else math.prod(decoded)
+    if max(pixels, image_pixels) > max_pixels:
+        raise VQError(f"The .vq file declares {max(pixels, image_pixels):,} pixels, above the limit of "
+                      f"{max_pixels:,} (max_pixels; --max-pixels).")
+    decoded_bytes = math.prod(decoded) * codebook.dtype.itemsize
+    if decoded_bytes > _MAX_BYTES_PER_PIXEL * max_pixels:
+        raise VQError(f"The .vq file would decode to {decoded_bytes:,} bytes, above {_MAX_BYTES_PER_PIXEL} bytes "
+                      f"per pixel of the limit of {max_pixels:,} pixels (max_pixels; --max-pixels).")
+    if coder == "packed" and payload_len != packed_size(pixels, codebook.n_levels):
+        raise VQError(
+            f"Damaged .vq file: {payload_len} payload bytes cannot hold {pixels:,} packed codes "
+            f"of {codebook.bits} bits."
+        )
+    if coder == "context" and codebook.n_levels > 1 and pixels > _CONTEXT_PIXELS_PER_BYTE * (payload_len + _CONTEXT_SLACK):
+        raise VQError(f"Damaged .vq file: {payload_len} payload bytes cannot describe {pixels:,} pixels.")
     payload = view[expected - _CRC.size - payload_len : expected - _CRC.size]
     return header, codebook, payload
 
