@@ -211,3 +211,33 @@ def test_damaged_or_foreign_vq_is_one_line(tmp_path, capsys, content, message):
     assert not (tmp_path / "o.png").exists()
     code, _, err = run(["info", str(tmp_path / "missing.vq")], capsys)
     assert code == 1 and "no such file" in err
+
+
+def test_cli_never_replaces_a_dangling_link_and_refuses_hostile_vq_in_one_line(tmp_path, capsys):
+    link = tmp_path / "out.png"
+    link.symlink_to(tmp_path / "elsewhere.png")
+    code, _, err = run(["quantize", "camera", "-k", "4", "-o", str(link)], capsys)
+    assert code == 1 and err.count("\n") == 1 and "out.png exists; use --force" in err
+    assert link.is_symlink() and not (tmp_path / "elsewhere.png").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temporary file either
+    assert run(["quantize", "camera", "-k", "4", "-o", str(link), "--force"], capsys)[0] == 0
+    np.testing.assert_array_equal(vqimage.load_image(link), vqimage.quantize("camera", 4).reconstruction)
+
+    import struct
+    import zlib
+
+    header = {"shape": [32768, 32768], "coder": "packed", "n_levels": 1,
+              "codebook": {"type": "scalar", "version": 1, "strategy": "optimal", "reconstruction": "centroid",
+                           "dtype": "|u1", "levels": [7.0], "edges": [7.0, 7.0]}}
+    raw = zlib.compress(json.dumps(header).encode())
+    from vqimage.pack.container import MAGIC
+
+    body = struct.pack("<8sBBHIQ", MAGIC, 1, 0, 0, len(raw), 0) + raw
+    hostile = tmp_path / "bomb.vq"
+    hostile.write_bytes(body + struct.pack("<I", zlib.crc32(body)))
+    assert hostile.stat().st_size < 200
+    code, _, err = run(["decompress", str(hostile), "-o", str(tmp_path / "bomb.tif")], capsys)
+    assert code == 1 and err.count("\n") == 1 and "declares 1,073,741,824 pixels" in err and "--max-pixels" in err
+    assert not (tmp_path / "bomb.tif").exists()
+    code, out, err = run(["info", str(hostile), "--max-pixels", str(2**30), "--json"], capsys)
+    assert code == 0 and json.loads(out)["image_shape"] == [32768, 32768]

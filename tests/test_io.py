@@ -1,6 +1,8 @@
 """Reading images: formats by content, 8/16-bit, gray conversion, built-ins, bad files."""
 
 import io
+import os
+from pathlib import Path
 
 import imagecodecs
 import numpy as np
@@ -125,6 +127,51 @@ def test_write_atomic(tmp_path):
     write_atomic(target, b"two", force=True)
     assert target.read_bytes() == b"two"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]  # no temporary left behind
+
+
+def test_write_atomic_never_replaces_a_dangling_link_or_a_file_created_meanwhile(tmp_path, monkeypatch):
+    import os
+
+    link = tmp_path / "link.png"
+    link.symlink_to(tmp_path / "missing.png")  # dangling: Path.exists() says False
+    with pytest.raises(FileExistsError, match="link.png exists; use --force"):
+        write_atomic(link, b"data")
+    assert link.is_symlink() and not (tmp_path / "missing.png").exists()
+    write_atomic(link, b"data", force=True)  # replaces the link itself, not its target
+    assert not link.is_symlink() and link.read_bytes() == b"data"
+
+    target = tmp_path / "race.bin"
+    real_lexists = os.path.lexists
+
+    def too_late(name):  # another process creates the file just after the check
+        answer = real_lexists(name)
+        if Path(name) == target and not answer:
+            target.write_bytes(b"theirs")
+        return answer
+
+    monkeypatch.setattr(os.path, "lexists", too_late)
+    with pytest.raises(FileExistsError, match=r"race.bin exists \(created meanwhile\); use --force"):
+        write_atomic(target, b"ours")
+    assert target.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.png", "race.bin"]  # no temporary left behind
+
+
+def test_write_atomic_errors_name_the_path_given(tmp_path):
+    missing = tmp_path / "no" / "such" / "dir" / "out.png"
+    with pytest.raises(FileNotFoundError, match=r"cannot write .*no/such/dir/out\.png") as info:
+        write_atomic(missing, b"x")
+    assert ".tmp" not in str(info.value)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # running as root: permissions do not stop it
+            pytest.skip("permissions are not enforced for this user")
+        with pytest.raises(PermissionError, match=r"cannot write .*locked/out\.png") as info:
+            write_atomic(locked / "out.png", b"x")
+        assert ".tmp" not in str(info.value)
+    finally:
+        locked.chmod(0o700)
 
 
 def test_decode_image_from_bytes():

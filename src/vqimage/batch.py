@@ -262,7 +262,7 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
 
     def work(job):
         source, target = job
-        if Path(target).exists() and not force:
+        if os.path.lexists(target) and not force:
             raise FileExistsError(f"{target} exists; use --force (force=True) to overwrite it.")
         result = quantize(source, n_levels, codebook=codebook, fmt=fmt, **options)
         size = Path(source).stat().st_size if Path(source).is_file() else None

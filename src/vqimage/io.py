@@ -218,8 +218,14 @@ def _umask() -> int:
 def write_atomic(path, data: bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
-    A reader never sees a partial file, and an interrupted write leaves no
-    file behind. An existing ``path`` is replaced only with ``force=True``.
+    A reader never sees a partial file, and an interrupted or failed write
+    leaves no file behind (the temporary file is removed). An existing
+    ``path`` -- a dangling symbolic link included -- is replaced only with
+    ``force=True``. Without it the final step is a hard link, which fails
+    if the name exists, so a file that another process creates in the
+    meantime is never replaced either; on a file system without hard links
+    it is a check and a rename. Errors name ``path``, never the temporary
+    file.
 
     Raises
     ------
@@ -227,20 +233,42 @@ def write_atomic(path, data: bytes, *, force: bool = False) -> Path:
         ``path`` exists and ``force`` is False.
     """
     path = Path(path)
-    if path.exists() and not force:
+    if os.path.lexists(path) and not force:
         raise FileExistsError(f"{path} exists; use --force (force=True) to overwrite it.")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory.")
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
+        if force:
+            os.replace(tmp, path)
+        else:
+            _link_no_replace(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} exists (created meanwhile); use --force (force=True) to overwrite it.") \
+            from None
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     return path
+
+
+def _link_no_replace(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` unless that name exists (atomically where hard links work)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (FAT, some network file systems): check, then rename
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)

@@ -39,6 +39,7 @@ of palette indices (uint8, or any integer dtype whose values fit).
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -704,7 +705,7 @@ def format_of(path, fmt: str | None = None, *, force: bool = True) -> str:
                              f"{', '.join(EXTENSIONS)}.")
     elif fmt not in FORMATS:
         raise ValueError(f"Unknown output format {fmt!r}; known: {', '.join(FORMATS)}.")
-    if not force and Path(path).exists():
+    if not force and os.path.lexists(path):
         raise FileExistsError(f"{path} exists; use --force (force=True) to overwrite it.")
     return fmt
 

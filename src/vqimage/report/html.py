@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -214,7 +215,7 @@ def write_report(image, name: str, outdir, *, n_levels: int = 8, force: bool = F
     """Write ``outdir/NAME-report.html`` atomically; return its path."""
     outdir = Path(outdir)
     path = outdir / f"{Path(name).stem}-report.html"
-    if path.exists() and not force:  # before the work, not after it
+    if os.path.lexists(path) and not force:  # before the work, not after it (a dangling link too)
         raise FileExistsError(f"{path} exists; use --force (force=True) to overwrite it.")
     outdir.mkdir(parents=True, exist_ok=True)
     text = report_html(image, name, n_levels=n_levels, progress=progress)
