@@ -192,3 +192,60 @@ def test_write_atomic_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
         write_atomic(target, b"new", force=True)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG signature and IHDR declaring width x height (8-bit gray), then a tiny IDAT and IEND."""
+    import struct
+    import zlib
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def test_the_pixel_limit_refuses_before_decoding(tmp_path, monkeypatch):
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_header_only(20000, 20000))  # 400 million pixels declared in 70 bytes
+
+    def never(*args, **kwargs):
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(imagecodecs, "png_decode", never)
+    with pytest.raises(VQError, match=r"bomb.png: 20000x20000 is 400,000,000 pixels, above the limit of "
+                                      r"134,217,728 \(max_pixels; --max-pixels\); nothing was decoded"):
+        load_image(bomb)
+    monkeypatch.undo()
+    zeros = imagecodecs.png_encode(np.zeros((3000, 2000), np.uint8))  # a few KB, 6 MP
+    with pytest.raises(VQError, match=r"<bytes>: 2000x3000 is 6,000,000 pixels, above the limit of 5,000,000"):
+        decode_image(zeros, max_pixels=5_000_000)
+    assert decode_image(zeros).shape == (3000, 2000)  # within the default
+    pages = io.BytesIO()
+    tifffile.imwrite(pages, np.zeros((5, 100, 120), np.uint8))  # five pages of 120x100
+    with pytest.raises(VQError, match=r"120x100 \+ 120x100 \+ 120x100 \+ 2 more pages is 60,000 pixels, above "
+                                      r"the limit of 50,000"):
+        decode_image(pages.getvalue(), max_pixels=50_000)
+    bmp = io.BytesIO()
+    Image.new("RGB", (300, 200)).save(bmp, "BMP")
+    with pytest.raises(VQError, match=r"300x200 is 60,000 pixels, above the limit of 50,000"):
+        decode_image(bmp.getvalue(), max_pixels=50_000)
+    assert decode_image(bmp.getvalue(), max_pixels=60_000).shape == (200, 300)
+    with pytest.raises(ValueError, match=r"The 'max_pixels' parameter of load_image must be an int >= 1\. Got 0"):
+        decode_image(bmp.getvalue(), max_pixels=0)
+
+
+def test_cli_max_pixels(tmp_path, capsys):
+    from vqimage.cli import main
+
+    source = tmp_path / "in.png"
+    source.write_bytes(imagecodecs.png_encode(vqimage.load_image("camera")))
+    assert main(["quantize", str(source), "-k", "4", "--max-pixels", "200000", "-o", str(tmp_path / "a.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "512x512 is 262,144 pixels, above the limit of 200,000" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+    assert main(["quantize", str(source), "-k", "4", "--max-pixels", "262144", "-o", str(tmp_path / "a.png")]) == 0
+    assert main(["quantize", str(source), str(source), "-k", "4", "--shared-codebook", "--max-pixels", "1000",
+                 "-o", str(tmp_path / "shared")]) == 1  # every input refused
+    assert "No input could be read" in capsys.readouterr().err

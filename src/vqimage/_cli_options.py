@@ -8,12 +8,18 @@ import click
 
 from ._spaces import SPACES
 from .dither import DITHER_METHODS
+from .io import DEFAULT_MAX_PIXELS
 from .pack.coders import CODERS, DEFAULT_CODER
 from .pack.formats import FORMATS, formats_help
 from .palettes import PALETTE_FORMATS, PRESETS
 from .solvers import RECONSTRUCTIONS, STRATEGIES
 
-__all__ = ["FIT_OPTIONS", "BATCH_OPTIONS", "output_options", "with_options"]
+__all__ = ["FIT_OPTIONS", "BATCH_OPTIONS", "MAX_PIXELS_OPTION", "output_options", "with_options"]
+
+MAX_PIXELS_OPTION = click.option(
+    "--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True, metavar="N",
+    help="Refuse, before decoding, an input whose header declares more pixels than N (a .vq file: or that would "
+         "decode to more than 4N bytes), so a small hostile file cannot ask for gigabytes.")
 
 
 def with_options(*options):
@@ -72,6 +78,7 @@ FIT_OPTIONS = (
                  help="Write nothing (and keep INPUT) when the output would not be smaller than INPUT."),
     click.option("--ssim", is_flag=True, default=None, help="Always report SSIM (by default only when cheap: "
                                                             "images up to 4 million values)."),
+    MAX_PIXELS_OPTION,
     click.option("--ssimulacra2", is_flag=True, help="Also report the perceptual score SSIMULACRA2 (8-bit images; "
                  "needs vqimage[perceptual]; about 0.3 s per 512x512 image)."),
 )

@@ -29,7 +29,7 @@ from ._validation import ConflictError
 from ._vectors import as_mode_image
 from .codebook import Codebook
 from .histogram import histogram, vector_histogram
-from .io import load_image
+from .io import DEFAULT_MAX_PIXELS, load_image
 from .pack.formats import EXTENSIONS
 from .palettes import load_palette
 from .pipeline import quantize
@@ -137,8 +137,8 @@ def run_jobs(function: Callable, items, *, workers: int | None = None, scheduler
 
 
 def _file_histogram(job):
-    source, mode, block = job
-    image = load_image(source, gray=False)
+    source, mode, block, max_pixels = job
+    image = load_image(source, gray=False, max_pixels=max_pixels)
     mode = fit_mode(image, mode, caller="shared_codebook")
     image = as_mode_image(image, mode)
     if mode == "gray":
@@ -147,13 +147,15 @@ def _file_histogram(job):
 
 
 def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str | None = None, block=None,
-                    workers=None, scheduler=None, on_failure: Callable | None = None, **fit_options) -> Codebook:
+                    workers=None, scheduler=None, on_failure: Callable | None = None,
+                    max_pixels: int = DEFAULT_MAX_PIXELS, **fit_options) -> Codebook:
     """One codebook for every file: fitted on the sum of their histograms.
 
     Files are read (and counted) on the executors of :func:`run_jobs`; a file
     that cannot be read is passed to ``on_failure(path, reason)`` and left
     out. ``block`` defaults to (2, 2) for ``mode='block'``; ``fit_options``
-    go to :func:`vqimage.fit` (``reconstruction``, ``fixed``, ...).
+    go to :func:`vqimage.fit` (``reconstruction``, ``fixed``, ...);
+    ``max_pixels`` is :func:`vqimage.load_image`'s limit.
 
     Raises
     ------
@@ -162,7 +164,8 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
     """
     block = (2, 2) if block is None and mode == "block" else block
     files = [str(f) for f in files]
-    outcomes = run_jobs(_file_histogram, [(f, mode, block) for f in files], workers=workers, scheduler=scheduler)
+    outcomes = run_jobs(_file_histogram, [(f, mode, block, max_pixels) for f in files], workers=workers,
+                        scheduler=scheduler)
     parts = {}
     for path, (result, error) in zip(files, outcomes):
         if error is not None:
@@ -255,7 +258,8 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
         if "lock" in fitting:
             fitting["fixed"] = load_palette(fitting.pop("lock"))
         codebook = shared_codebook(files, n_levels, mode=options.pop("mode", "auto"), workers=workers,
-                                   scheduler=scheduler, on_failure=lambda path, why: fail(path, None, why), **fitting)
+                                   scheduler=scheduler, on_failure=lambda path, why: fail(path, None, why),
+                                   max_pixels=options.get("max_pixels", DEFAULT_MAX_PIXELS), **fitting)
         n_levels = None
     outdir.mkdir(parents=True, exist_ok=True)
     jobs = [(f, str(outdir / f"{Path(f).stem}{ext}")) for f in files if f not in records]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import click
 
-from ._cli_options import BATCH_OPTIONS, FIT_OPTIONS, output_options, with_options
+from ._cli_options import BATCH_OPTIONS, FIT_OPTIONS, MAX_PIXELS_OPTION, output_options, with_options
 from ._validation import ConflictError, FitWarning
 from ._version import __version__
-from .pack.container import DEFAULT_MAX_PIXELS
+from .io import DEFAULT_MAX_PIXELS
 from .pack.formats import format_of
 from .targets import TargetError
 
@@ -73,12 +73,12 @@ def _emit(output: str, data: bytes, force: bool):
     sys.stdout.buffer.flush()
 
 
-def _load(source: str, gray: bool = False):
+def _load(source: str, gray: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS):
     from .io import decode_image, load_image
 
     if source == "-":
-        return "stdin", decode_image(sys.stdin.buffer.read(), gray=gray, name="stdin")
-    return source, load_image(source, gray=gray)
+        return "stdin", decode_image(sys.stdin.buffer.read(), gray=gray, name="stdin", max_pixels=max_pixels)
+    return source, load_image(source, gray=gray, max_pixels=max_pixels)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,7 +115,7 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
     if skip_if_larger and (source == "-" or not Path(source).is_file()):
         raise click.UsageError("--skip-if-larger keeps the input file, so INPUT must be a file.")
     size = Path(source).stat().st_size if skip_if_larger else None
-    name, image = _load(source)
+    name, image = _load(source, max_pixels=options.pop("max_pixels", DEFAULT_MAX_PIXELS))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
         result = quantize(image, fmt=fmt, coder=coder, progress=not quiet and not as_json, **options)
@@ -256,15 +256,10 @@ def _read_vq_bytes(source: str) -> bytes:
     return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
 
 
-_MAX_PIXELS = click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
-                           metavar="N", help="Refuse files whose image has more pixels than N, or that would "
-                           "decode to more than 4N bytes (a small hostile file cannot ask for gigabytes).")
-
-
 @cli.command(epilog=EPILOG)
 @click.argument("input", metavar="IN.vq")
 @output_options("Output file.")
-@_MAX_PIXELS
+@MAX_PIXELS_OPTION
 def decompress(input, output, fmt, coder, force, quiet, as_json, max_pixels):
     """Restore the quantized image of a .vq file and write OUT (format by extension).
 
@@ -289,7 +284,7 @@ def decompress(input, output, fmt, coder, force, quiet, as_json, max_pixels):
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: shape (of the codes), image_shape, mode, dtype, n_levels, strategy, "
                    "reconstruction, coder, bytes, payload_bytes, bits_per_pixel, original_bytes, ratio.")
-@_MAX_PIXELS
+@MAX_PIXELS_OPTION
 def info(input, as_json, max_pixels):
     """Describe a .vq file (its checksum is verified; the codes are not decoded)."""
     from .pack.container import describe_info

@@ -39,7 +39,7 @@ from ._validation import ConflictError, VQError
 from .codebook import Codebook
 from .histogram import Histogram
 from .histogram import histogram as image_histogram
-from .io import BUILTINS, load_image
+from .io import BUILTINS, DEFAULT_MAX_PIXELS, load_image
 from .mapping import decode as decode_codes
 from .mapping import encode as encode_codes
 from .solvers import fit as fit_codebook
@@ -67,7 +67,8 @@ _ATTR_SHAPE = "vqimage_image_shape"
 # vqimage.quantize's options that do not apply chunk by chunk, with their "not given" values.
 _UNCHUNKED = {"palette": None, "lock": None, "block": None, "target_psnr": None, "target_ssim": None,
               "max_error": None, "max_bytes": None, "dither": "none", "selective": False, "dither_strength": 1.0,
-              "ssim": None, "space": None, "target_ssimulacra2": None, "ssimulacra2": False, "importance": None}
+              "ssim": None, "space": None, "target_ssimulacra2": None, "ssimulacra2": False, "importance": None,
+              "max_pixels": DEFAULT_MAX_PIXELS}
 
 
 def as_dask(data, *, chunks=None):

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import io as _io
 import os
+import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ._validation import VQError
+from ._validation import Interval, VQError, check_param
 from ._vectors import to_gray
 
 __all__ = ["BUILTINS", "load_image", "decode_image", "to_gray", "write_atomic", "FaceUnavailable"]
@@ -64,11 +65,17 @@ BUILTINS = (
     "text",
 )
 
+#: Images with more pixels than this are refused before they are decoded (override with ``max_pixels``,
+#: ``--max-pixels``): 2**27 = 134,217,728, 1.5x Pillow's decompression-bomb limit, above the largest
+#: camera sensors' 100 MP. A 62 KB PNG can declare 8000x8000 pixels; this keeps such files cheap.
+DEFAULT_MAX_PIXELS = 1 << 27
+
+
 class FaceUnavailable(OSError):
     """The built-in ``face`` is not in scipy's cache and cannot be downloaded."""
 
 
-def load_image(source, *, gray: bool = True) -> np.ndarray:
+def load_image(source, *, gray: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read an image file, or a built-in sample by name.
 
     Parameters
@@ -79,6 +86,10 @@ def load_image(source, *, gray: bool = True) -> np.ndarray:
     gray : bool
         Convert color to gray (see the module notes). With False, color
         images come back as (H, W, 3) or (H, W, 4).
+    max_pixels : int
+        Refuse, before decoding, a file whose header declares more pixels
+        (:data:`DEFAULT_MAX_PIXELS`; a color pixel counts once; every page
+        or frame of a TIFF counts).
 
     Returns
     -------
@@ -92,7 +103,8 @@ def load_image(source, *, gray: bool = True) -> np.ndarray:
     ValueError
         An unknown built-in name.
     VQError
-        The file is not an image vqimage can read.
+        The file is not an image vqimage can read, or declares more than
+        ``max_pixels`` pixels.
     FaceUnavailable
         ``face`` is not cached and could not be downloaded.
 
@@ -105,7 +117,7 @@ def load_image(source, *, gray: bool = True) -> np.ndarray:
     """
     path = Path(os.fspath(source))
     if path.is_file():
-        return decode_image(path.read_bytes(), gray=gray, name=str(path))
+        return decode_image(path.read_bytes(), gray=gray, name=str(path), max_pixels=max_pixels)
     name = str(source)
     if name in BUILTINS:
         return _builtin(name, gray)
@@ -119,14 +131,20 @@ def load_image(source, *, gray: bool = True) -> np.ndarray:
     )
 
 
-def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>") -> np.ndarray:
+def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>",
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode an image held in memory (the bytes of a PNG, TIFF, JPEG, ... file).
 
     See :func:`load_image`.
     """
+    check_param("max_pixels", max_pixels, Interval(int, 1, None), caller="load_image")
     data = bytes(data)
     if not data:
         raise VQError(f"{name}: empty file, not an image.")
+    declared = _declared_pixels(data)
+    if declared is not None and declared[0] > max_pixels:
+        raise VQError(f"{name}: {declared[1]} is {declared[0]:,} pixels, above the limit of {max_pixels:,} "
+                      "(max_pixels; --max-pixels); nothing was decoded.")
     try:
         if data.startswith(b"\x89PNG\r\n\x1a\n"):
             import imagecodecs
@@ -157,11 +175,48 @@ def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>") -> np
     return to_gray(image) if gray else image
 
 
+def _declared_pixels(data: bytes) -> tuple[int, str] | None:
+    """(pixels, 'WxH') a file's header declares, read without decoding; None when it cannot tell.
+
+    The decoders then check the data against it.
+    """
+    try:
+        if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", data[16:24])
+            return width * height, f"{width}x{height}"
+        if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+            import tifffile
+
+            with tifffile.TiffFile(_io.BytesIO(data)) as tif:  # the IFDs only, no pixel data
+                sides = [(page.imagewidth, page.imagelength) for page in tif.pages]
+            return sum(w * h for w, h in sides), " + ".join(f"{w}x{h}" for w, h in sides[:3]) + (
+                f" + {len(sides) - 3} more pages" if len(sides) > 3 else "")
+        if data[:2] in (b"\xff\x0a",) or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
+            return None  # JPEG XL: the decoder's own limits apply
+        import warnings
+
+        from PIL import Image
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the limit here decides
+            with Image.open(_io.BytesIO(data)) as img:  # parses the header, decodes nothing
+                frames = getattr(img, "n_frames", 1)
+                return img.width * img.height * frames, f"{img.width}x{img.height}" + (
+                    f" x {frames} frames" if frames > 1 else "")
+    except Exception:  # a damaged header: the decoder says what is wrong
+        return None
+
+
 def _pillow_decode(data: bytes) -> np.ndarray:
+    import warnings
+
     from PIL import Image
 
-    with Image.open(_io.BytesIO(data)) as img:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DecompressionBombWarning: max_pixels was checked before
+        img = Image.open(_io.BytesIO(data))
         img.load()
+    with img:
         if img.mode == "P":
             img = img.convert("RGBA" if "transparency" in img.info else "RGB")
         elif img.mode in ("CMYK", "YCbCr", "LAB", "HSV"):

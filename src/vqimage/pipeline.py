@@ -27,12 +27,12 @@ from ._vectors import as_mode_image
 from .codebook import Codebook
 from .dither import DITHER_METHODS
 from .histogram import importance_map
-from .io import load_image, write_atomic
+from .io import DEFAULT_MAX_PIXELS, load_image, write_atomic
 from .mapping import decode, encode
 from .metrics import Evaluation
 from .pack.bits import packed_size
 from .pack.coders import DEFAULT_CODER
-from .pack.container import DEFAULT_MAX_PIXELS, read_info, read_vq, write_vq
+from .pack.container import read_info, read_vq, write_vq
 from .pack.formats import FORMATS, export_bytes, format_of
 from .palettes import load_palette, palette_codebook
 from .solvers import RECONSTRUCTIONS, STRATEGIES, VECTOR_STRATEGIES, fit, fit_mode
@@ -234,6 +234,7 @@ def quantize(
     ssimulacra2: bool = False,
     space: str | None = None,
     importance=None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     **fit_options,
 ) -> Quantized:
     """Quantize an image: what ``vqimage quantize`` does, as one call.
@@ -327,6 +328,10 @@ def quantize(
         (H, W) shape, or a gray image file, gives your own non-negative
         weights (e.g. 255 on a face, 50 elsewhere; only ratios matter).
         Default: every pixel counts once.
+    max_pixels : int
+        An image read from a file (or an importance image) whose header
+        declares more pixels is refused before it is decoded
+        (:func:`vqimage.load_image`; default 2**27).
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
         max_iter, init, tol, random_state).
@@ -357,7 +362,7 @@ def quantize(
     name = None
     if isinstance(image, str | os.PathLike):
         name = os.fspath(image)
-        image = load_image(image, gray=False)
+        image = load_image(image, gray=False, max_pixels=max_pixels)
     image = np.asarray(image)
     targets = {key: value for key, value in zip(TARGETS, (target_psnr, target_ssim, max_error, max_bytes,
                                                           target_ssimulacra2)) if value is not None}
@@ -401,7 +406,7 @@ def quantize(
     image = as_mode_image(image, mode)
     if importance is not None:
         given = codebook is not None or palette is not None
-        options["weights"] = _importance(importance, image, mode, options, given)
+        options["weights"] = _importance(importance, image, mode, options, given, max_pixels)
     evaluation = None
     if codebook is None and palette is not None:
         codebook, image = _palette_codebook(palette, image, mode)
@@ -425,7 +430,7 @@ def quantize(
                      evaluation=evaluation, ssim=ssim, ssimulacra2=ssimulacra2)
 
 
-def _importance(importance, image, mode, options, given):
+def _importance(importance, image, mode, options, given, max_pixels):
     if mode == "block":
         raise ConflictError("'importance' applies to gray and color modes.")
     if given:
@@ -435,7 +440,7 @@ def _importance(importance, image, mode, options, given):
     if isinstance(importance, str) and importance == "auto":
         return importance_map(image)
     if isinstance(importance, str | os.PathLike):  # a gray image of weights
-        importance = load_image(importance, gray=True)
+        importance = load_image(importance, gray=True, max_pixels=max_pixels)
     weights = np.asarray(importance)
     if weights.shape != image.shape[:2]:
         raise ValueError(f"The 'importance' map must have the image's shape {image.shape[:2]}. "

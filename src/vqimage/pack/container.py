@@ -20,6 +20,7 @@ import zlib
 import numpy as np
 
 from .._validation import Interval, VQError, check_param
+from ..io import DEFAULT_MAX_PIXELS
 from ..codebook import Codebook, code_dtype
 from .bits import packed_size
 from .coders import CODERS, DEFAULT_CODER, get_codec
@@ -46,10 +47,8 @@ _CRC = struct.Struct("<I")
 _MAX_HEADER = 16 << 20  # compressed or not; the JSON of a 65,536-level codebook is ~3 MB
 _MAX_NDIM = 32
 _MAX_SIDE = 1 << 40
-#: Default refusal threshold of decoders (override with ``max_pixels``): 2**27 = 134,217,728 image
-#: pixels (a color pixel counts once; block files count the image, not the tiles), 1.5x Pillow's
-#: decompression-bomb limit, above the largest camera sensors' 100 MP.
-DEFAULT_MAX_PIXELS = 1 << 27
+# DEFAULT_MAX_PIXELS (vqimage.io's, shared with the image readers) bounds a file's image pixels (a
+# color pixel counts once; block files count the image, not the tiles) ...
 #: ... and at most this many bytes of decoded image per pixel of the limit (512 MiB at the default):
 #: RGBA and float32 images reach the pixel limit, float64 ones stop at half of it.
 _MAX_BYTES_PER_PIXEL = 4
