@@ -241,3 +241,36 @@ def test_cli_never_replaces_a_dangling_link_and_refuses_hostile_vq_in_one_line(t
     assert not (tmp_path / "bomb.tif").exists()
     code, out, err = run(["info", str(hostile), "--max-pixels", str(2**30), "--json"], capsys)
     assert code == 0 and json.loads(out)["image_shape"] == [32768, 32768]
+
+
+def test_sigterm_exits_143_with_one_line_and_leaves_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "out.png"
+    env = os.environ | {"PYTHONWARNINGS": "ignore"}
+    process = subprocess.Popen([sys.executable, "-c", "from vqimage.cli import run; run()", "quantize", "-", "-k", "4",
+                                "-o", str(out)], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               cwd=tmp_path)
+    time.sleep(3.0)  # started, and waiting for the image on stdin
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143 and err == "vqimage: terminated\n"
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary file
+
+
+def test_a_termination_while_writing_removes_the_temporary_file(tmp_path, monkeypatch):
+    import os
+
+    from vqimage.cli import _Terminated
+    from vqimage.io import write_atomic
+
+    def stop(src, dst):
+        raise _Terminated
+
+    monkeypatch.setattr(os, "link", stop)
+    with pytest.raises(_Terminated):
+        write_atomic(tmp_path / "out.png", b"data")
+    assert list(tmp_path.iterdir()) == []

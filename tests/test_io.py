@@ -249,3 +249,13 @@ def test_cli_max_pixels(tmp_path, capsys):
     assert main(["quantize", str(source), str(source), "-k", "4", "--shared-codebook", "--max-pixels", "1000",
                  "-o", str(tmp_path / "shared")]) == 1  # every input refused
     assert "No input could be read" in capsys.readouterr().err
+
+
+def test_a_tiff_the_reader_cannot_shape_is_one_line(tmp_path, capsys):
+    from vqimage.cli import main
+
+    tifffile.imwrite(tmp_path / "long.tif", np.ones((16, 16), np.longdouble))  # a dtype TIFF cannot hold
+    assert main(["compress", str(tmp_path / "long.tif"), "-k", "4", "-o", str(tmp_path / "x.vq")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("vqimage: error: ") and "long.tif" in err
+    assert not (tmp_path / "x.vq").exists()

@@ -5,7 +5,7 @@ Every command parses its options, calls :func:`vqimage.quantize`,
 Exit codes: 0 success; 1 the work failed (unreadable input, invalid data, an
 output that exists without --force, ...), with one line on stderr; 2 a usage
 error (unknown option, missing argument, options that do not go together);
-3 a target that cannot be met; 130 interrupted.
+3 a target that cannot be met; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -405,6 +405,9 @@ def main(argv=None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("vqimage: interrupted", err=True)
         return 130
+    except _Terminated:
+        click.echo("vqimage: terminated", err=True)
+        return 143
     except BrokenPipeError:
         return 1
     except Exception as exc:  # one line, never a traceback (VQIMAGE_DEBUG=1 shows it)
@@ -419,5 +422,16 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is (like KeyboardInterrupt) so that cleanups run: no temporary file stays."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
 def run():  # console-script entry point
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())

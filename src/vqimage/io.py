@@ -24,6 +24,7 @@ download); the others ship with scikit-image and need no download.
 
 from __future__ import annotations
 
+import contextlib
 import io as _io
 import os
 import struct
@@ -155,9 +156,7 @@ def decode_image(data: bytes, *, gray: bool = True, name: str = "<bytes>",
 
             image = imagecodecs.jpegxl_decode(data)
         elif data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-            import tifffile
-
-            image = tifffile.imread(_io.BytesIO(data))
+            image = _tiff_decode(data)
         else:
             image = _pillow_decode(data)
     except VQError:
@@ -187,7 +186,7 @@ def _declared_pixels(data: bytes) -> tuple[int, str] | None:
         if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
             import tifffile
 
-            with tifffile.TiffFile(_io.BytesIO(data)) as tif:  # the IFDs only, no pixel data
+            with _quiet_tifffile(), tifffile.TiffFile(_io.BytesIO(data)) as tif:  # the IFDs, no pixel data
                 sides = [(page.imagewidth, page.imagelength) for page in tif.pages]
             return sum(w * h for w, h in sides), " + ".join(f"{w}x{h}" for w, h in sides[:3]) + (
                 f" + {len(sides) - 3} more pages" if len(sides) > 3 else "")
@@ -205,6 +204,27 @@ def _declared_pixels(data: bytes) -> tuple[int, str] | None:
                     f" x {frames} frames" if frames > 1 else "")
     except Exception:  # a damaged header: the decoder says what is wrong
         return None
+
+
+@contextlib.contextmanager
+def _quiet_tifffile():
+    """tifffile's log lines ("failed to reshape ...") stay off stderr: a failure is vqimage's one line."""
+    import logging
+
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _tiff_decode(data: bytes) -> np.ndarray:
+    import tifffile
+
+    with _quiet_tifffile():
+        return tifffile.imread(_io.BytesIO(data))
 
 
 def _pillow_decode(data: bytes) -> np.ndarray:
