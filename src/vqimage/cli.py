@@ -115,7 +115,7 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
     if skip_if_larger and (source == "-" or not Path(source).is_file()):
         raise click.UsageError("--skip-if-larger keeps the input file, so INPUT must be a file.")
     size = Path(source).stat().st_size if skip_if_larger else None
-    name, image = _load(source, max_pixels=options.pop("max_pixels", DEFAULT_MAX_PIXELS))
+    name, image = _load(source, max_pixels=options.get("max_pixels", DEFAULT_MAX_PIXELS))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
         result = quantize(image, fmt=fmt, coder=coder, progress=not quiet and not as_json, **options)

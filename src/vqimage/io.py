@@ -90,7 +90,7 @@ def load_image(source, *, gray: bool = True, max_pixels: int = DEFAULT_MAX_PIXEL
     max_pixels : int
         Refuse, before decoding, a file whose header declares more pixels
         (:data:`DEFAULT_MAX_PIXELS`; a color pixel counts once; every page
-        or frame of a TIFF counts).
+        of a TIFF counts).
 
     Returns
     -------
@@ -199,9 +199,7 @@ def _declared_pixels(data: bytes) -> tuple[int, str] | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the limit here decides
             with Image.open(_io.BytesIO(data)) as img:  # parses the header, decodes nothing
-                frames = getattr(img, "n_frames", 1)
-                return img.width * img.height * frames, f"{img.width}x{img.height}" + (
-                    f" x {frames} frames" if frames > 1 else "")
+                return img.width * img.height, f"{img.width}x{img.height}"  # the first frame is what is read
     except Exception:  # a damaged header: the decoder says what is wrong
         return None
 

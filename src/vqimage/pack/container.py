@@ -48,9 +48,9 @@ _MAX_HEADER = 16 << 20  # compressed or not; the JSON of a 65,536-level codebook
 _MAX_NDIM = 32
 _MAX_SIDE = 1 << 40
 # DEFAULT_MAX_PIXELS (vqimage.io's, shared with the image readers) bounds a file's image pixels (a
-# color pixel counts once; block files count the image, not the tiles) ...
-#: ... and at most this many bytes of decoded image per pixel of the limit (512 MiB at the default):
-#: RGBA and float32 images reach the pixel limit, float64 ones stop at half of it.
+# color pixel counts once; block files count the image, not the tiles), and the decoded image may take
+# at most _MAX_BYTES_PER_PIXEL bytes per pixel of that limit (512 MiB at the default): RGBA and float32
+# images reach the pixel limit, float64 ones stop at half of it.
 _MAX_BYTES_PER_PIXEL = 4
 # A context-coded payload spends at least log2(4096/4095) bits per binary
 # decision (its probabilities are clamped), so it cannot describe more than
