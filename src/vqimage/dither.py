@@ -4,10 +4,11 @@ Error diffusion (Floyd-Steinberg, Atkinson, Sierra) passes each pixel's error
 on to the pixels not yet visited; ordered dithering adds a fixed threshold
 pattern (an 8x8 Bayer matrix, or a 64x64 blue-noise map made by
 void-and-cluster: :func:`blue_noise_map`), scaled to the local quantizer
-step, before the nearest code is taken. Both work on gray levels (an optional scalar codebook's thresholds
-decide the bins) and on colors (the nearest palette entry, exact). The
-selective mode dithers only where it helps: in smooth gradients that would
-band, not in flat areas the palette already fits, nor on edges and texture;
+step, before the nearest code is taken. Both work on gray levels (an
+optional scalar codebook's thresholds decide the bins) and on colors (the
+nearest palette entry, exact). The selective mode dithers only where it
+helps: in smooth gradients that would band, not in flat areas the palette
+already fits, nor on edges and texture;
 'adaptive' is that weighting with weights chosen by perceptual judges
 (SSIMULACRA2, butteraugli). Colors can be dithered in Oklab (``space``),
 where the error that is spread is an error the eye sees.
@@ -255,10 +256,10 @@ def dither_codes(
     space : {'rgb', 'oklab', 'composite'}
         Colors only: where the error is measured and diffused and the
         nearest color found. 'oklab' (RGB) and 'composite' (RGBA) convert
-        the image and the palette (:mod:`vqimage._spaces`) first, so that every step works with
-        perceived differences, as a palette fitted with ``space='oklab'`` is
-        meant to be used; clamping then keeps values inside the cube that
-        holds Oklab's sRGB gamut.
+        the image and the palette (:mod:`vqimage._spaces`) first, so that
+        every step works with perceived differences, as a palette fitted
+        with ``space='oklab'`` is meant to be used; clamping then keeps
+        values inside the cube that holds Oklab's sRGB gamut.
 
     Returns
     -------

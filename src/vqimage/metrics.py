@@ -343,16 +343,8 @@ def butteraugli(reference, test) -> float:
     one badly matched spot decides the score. Gray images are scored as RGB;
     RGBA images are composited on a dark (10% gray) and on a light (90%)
     background, as :func:`ssimulacra2` does, and the worse distance counts.
-    About 1 s for a 512x512 image.
-
-    Parameters
-    ----------
-    reference, test : ndarray of uint8, (H, W), (H, W, 3) or (H, W, 4)
-        The same shape, at least 8x8 pixels.
-
-    Returns
-    -------
-    float
+    About 1 s for a 512x512 image. ``reference`` and ``test`` are as
+    :func:`ssimulacra2` takes them; the distance is returned as a float.
 
     Raises
     ------

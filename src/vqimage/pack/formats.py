@@ -219,7 +219,12 @@ def _png_filter(rows: np.ndarray, kind: int) -> np.ndarray:
 
 
 def _scanlines(rows: np.ndarray, kind: int) -> bytes:
-    return np.hstack([np.full((len(rows), 1), kind, np.uint8), _png_filter(rows, kind)]).tobytes()
+    return _with_filter_bytes(_png_filter(rows, kind), kind)
+
+
+def _with_filter_bytes(filtered: np.ndarray, kind: int) -> bytes:
+    """PNG scanlines: each filtered row after its filter-type byte."""
+    return np.hstack([np.full((len(filtered), 1), kind, np.uint8), filtered]).tobytes()
 
 
 def png8(codes, palette, *, optimize: bool = False) -> bytes:
@@ -322,7 +327,7 @@ def png8(codes, palette, *, optimize: bool = False) -> bytes:
 
 
 def _sample_rows(height: int) -> np.ndarray:
-    """Rows the layouts are estimated on: all up to 2**18 pixels' worth, else every 4th band of 16 rows."""
+    """Every 4th band of 16 rows (all rows of a short image): what a large image's layouts are estimated on."""
     rows = np.arange(height)
     return rows if height <= 64 else rows[(rows // 16) % 4 == 0]
 
@@ -338,8 +343,7 @@ def _smallest_layout(codes: np.ndarray, palette: np.ndarray, depth: int, level: 
     for order in (np.arange(k), cooccurrence_order(codes[sample], k)):
         if estimates and np.array_equal(order, np.arange(k)):
             continue
-        rank = np.empty(k, np.uint8)
-        rank[order] = np.arange(k)
+        rank = np.argsort(order).astype(np.uint8)  # old index -> new index
         rows = pack_rows(rank[codes[sample]], depth)
         above = pack_rows(rank[codes[previous]], depth)
         above[sample == 0] = 0  # the first row has none above
@@ -353,9 +357,7 @@ def _smallest_layout(codes: np.ndarray, palette: np.ndarray, depth: int, level: 
     finals = [best] if best is plain or codes.size > _PNG_TWO_FINALS else [best, plain]
     streams = []
     for _, _, order, kind in finals:
-        rank = np.empty(k, np.uint8)
-        rank[order] = np.arange(k)
-        lines = _scanlines(pack_rows(rank[codes], depth), kind)
+        lines = _scanlines(pack_rows(np.argsort(order).astype(np.uint8)[codes], depth), kind)
         streams.append((imagecodecs.deflate_encode(lines, level=level), palette[order]))
     return min(streams, key=lambda s: len(s[0]))
 
@@ -365,8 +367,7 @@ def _filtered_sample(rows: np.ndarray, above: np.ndarray, kind: int) -> bytes:
     if kind in (0, 1):
         return _scanlines(rows, kind)
     pairs = np.stack([above, rows], axis=1).reshape(-1, rows.shape[1])  # each row after its own predecessor
-    filtered = _png_filter(pairs, kind)[1::2]
-    return np.hstack([np.full((len(rows), 1), kind, np.uint8), filtered]).tobytes()
+    return _with_filter_bytes(_png_filter(pairs, kind)[1::2], kind)
 
 
 def gif(codes, palette) -> bytes:
