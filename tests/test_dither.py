@@ -6,9 +6,41 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from vqimage.dither import _KERNELS, DITHER_METHODS, blue_noise_map, dither_codes
+from vqimage.dither import _KERNELS, DITHER_METHODS, _taps, blue_noise_map, dither_codes
 
 DIFFUSION = ("floyd-steinberg", "atkinson", "sierra")
+
+# The error-diffusion kernels, written out here from the published coefficients and not taken
+# from vqimage.dither, so that a misplaced or mistyped tap there fails the reference tests below.
+# Each diagram row is an image row, X the current pixel, a left-to-right scan, "." no tap:
+# Floyd & Steinberg (1976) 7, 3, 5, 1 / 16; Atkinson (Apple, 1984) six taps of 1/8 (a quarter
+# of the error dropped); Frankie Sierra's three-row filter (1989, "Sierra-3") over 32. As in the
+# tables of Wikipedia's "Dither" article and of the didder project.
+PUBLISHED = {
+    "floyd-steinberg": (16, """
+        .  X  7
+        3  5  1
+    """),
+    "atkinson": (8, """
+        .  X  1  1
+        1  1  1  .
+        .  1  .  .
+    """),
+    "sierra": (32, """
+        .  .  X  5  3
+        2  4  5  4  2
+        .  2  3  2  .
+    """),
+}
+
+
+def published_taps(method):
+    """[(row offset, column offset, weight)] of the diagram in PUBLISHED, weights divided out."""
+    denominator, diagram = PUBLISHED[method]
+    rows = [line.split() for line in diagram.strip().splitlines()]
+    x0 = rows[0].index("X")
+    return sorted((dy, dx - x0, int(cell) / denominator)
+                  for dy, row in enumerate(rows) for dx, cell in enumerate(row) if cell not in ".X")
 
 
 def brute_color(image, levels):
@@ -23,12 +55,12 @@ def brute_gray(image, levels):
 
 
 def reference_diffusion(image, levels, method, *, serpentine=True, thresholds=None, high=255.0):
-    """Error diffusion written out plainly: float64, clamped, brute-force search, taps in table order."""
+    """Error diffusion written out plainly: float64, clamped, brute-force search, the published taps."""
     gray = image.ndim == 2
     img = image[..., None] if gray else image
     centers = levels[:, None] if gray else levels
     h, w, d = img.shape
-    denominator, taps = _KERNELS[method]
+    taps = published_taps(method)
     buf = np.zeros((h + 3, w + 4, d))
     codes = np.empty((h, w), np.int64)
     for y in range(h):
@@ -49,7 +81,7 @@ def reference_diffusion(image, levels, method, *, serpentine=True, thresholds=No
             for dy, dx, f in taps:
                 for j in range(d):
                     c = x + 2 + (-dx if reverse else dx)
-                    buf[y + dy, c, j] += f / denominator * (v[j] - centers[q, j])
+                    buf[y + dy, c, j] += f * (v[j] - centers[q, j])
     return codes
 
 
@@ -64,6 +96,17 @@ def random_palette(rng, k, d, kind):
 
 
 # ----------------------------------------------------------------------------- exactness
+
+
+def test_kernels_are_the_published_ones():
+    assert set(_KERNELS) == set(PUBLISHED) == set(DIFFUSION)
+    assert set(DIFFUSION) < set(DITHER_METHODS)
+    for method in DIFFUSION:
+        taps = sorted(tuple(t) for t in _taps(method).tolist())
+        assert taps == published_taps(method), method
+    # Floyd-Steinberg and Sierra pass on all of the error, Atkinson three quarters of it.
+    assert [sum(t[2] for t in published_taps(m)) for m in DIFFUSION] == [1.0, 0.75, 1.0]
+    assert [len(published_taps(m)) for m in DIFFUSION] == [4, 6, 10]
 
 
 @pytest.mark.parametrize("d", [3, 4])
@@ -154,7 +197,7 @@ def test_uint16_gray():
     np.testing.assert_array_equal(dither_codes(image, levels), expected)
     ramp = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (64, 1))
     codes = dither_codes(ramp, [0.0, 65535.0])
-    assert abs(codes.mean() - 0.5) < 0.02
+    assert abs(codes.mean() - 0.5) < 0.002  # measured 0.0007
 
 
 # ----------------------------------------------------------------------------- behaviour
@@ -190,19 +233,18 @@ def test_codes_always_within_range(method, selective, strength, image, k, seed):
 
 def test_flat_half_gray_gives_half_white():
     image = np.full((32, 32), 128, np.uint8)
-    for method in ("floyd-steinberg", "sierra", "ordered", "blue-noise"):
+    for method in ("floyd-steinberg", "sierra", "ordered", "blue-noise", "atkinson"):
         share = dither_codes(image, [0.0, 255.0], method=method).mean()
-        assert abs(share - 128 / 255) < 0.03, method
-    # Atkinson drops a quarter of the error: it dithers, but keeps less of it.
-    assert 0.2 < dither_codes(image, [0.0, 255.0], method="atkinson").mean() < 0.8
+        assert abs(share - 128 / 255) < 0.0035, method  # measured 0.0010 (sierra) to 0.0029 (blue-noise)
 
 
 def test_ramp_mean_is_tracked():
     ramp = np.tile(np.linspace(0, 255, 64).round().astype(np.uint8), (128, 1))
     # Mean of each column, then over 8 columns (one Bayer tile), against the ramp.
     # Atkinson drops a quarter of the error: its mean lags near the ends.
-    for method, tolerance in (("floyd-steinberg", 5), ("sierra", 5), ("ordered", 10), ("blue-noise", 10),
-                              ("atkinson", 30)):
+    # Measured: 2.58, 3.56, 8.11, 2.80 and 24.8.
+    for method, tolerance in (("floyd-steinberg", 3), ("sierra", 4), ("ordered", 9), ("blue-noise", 3.2),
+                              ("atkinson", 26)):
         columns = dither_codes(ramp, [0.0, 255.0], method=method).mean(axis=0) * 255.0
         assert np.abs(np.convolve(columns - ramp[0], np.ones(8) / 8, "valid")).max() < tolerance, method
     plain = dither_codes(ramp, [0.0, 255.0], method="none")
@@ -233,7 +275,7 @@ def test_blue_noise_map_is_every_threshold_once_with_little_low_frequency_power(
     rng = np.random.default_rng(0)
     for share in (0.05, 0.25, 0.5, 0.75, 0.95):
         white = np.mean([low_frequency_power(rng.random((64, 64)) < share) for _ in range(4)])
-        assert low_frequency_power(m < share) < 0.1 * white, share  # measured 0.02-0.05
+        assert low_frequency_power(m < share) < 0.1 * white, share  # measured 0.018-0.092
     # the first points keep apart: at 1/16 density no two are 4-neighbours, even across the wrap
     sparse = m < 1 / 16
     assert not (sparse & np.roll(sparse, 1, 0)).any() and not (sparse & np.roll(sparse, 1, 1)).any()
@@ -294,7 +336,7 @@ def test_selective_keeps_flat_palette_area_clean():
     # ... and still dithers the gradient.
     sel = dither_codes(image, levels, selective=True)
     plain = dither_codes(image, levels, method="none")
-    assert (sel[:, :32] != plain[:, :32]).mean() > 0.05
+    assert (sel[:, :32] != plain[:, :32]).mean() > 0.13  # measured 0.140
 
 
 def test_selective_spares_edges():
@@ -397,10 +439,11 @@ def test_adaptive_dithers_a_gradient_and_keeps_exact_colors_and_edges():
     plain = dither_codes(image, levels, method="none")
     # The gradient is dithered more than by the selective weights (which leave bands near each level).
     selective = dither_codes(image, levels, selective=True)
-    assert (codes[:, :32] != plain[:, :32]).mean() > (selective[:, :32] != plain[:, :32]).mean() > 0.05
+    # Measured 0.210 and 0.140.
+    assert (codes[:, :32] != plain[:, :32]).mean() > (selective[:, :32] != plain[:, :32]).mean() > 0.13
     # Its mean follows the ramp (a dithered 0..90 ramp between levels 0, 60 and 120).
     columns = levels[codes[:, :32], 0].mean(axis=0)
-    assert np.abs(np.convolve(columns - image[0, :32, 0], np.ones(8) / 8, "valid")).max() < 6
+    assert np.abs(np.convolve(columns - image[0, :32, 0], np.ones(8) / 8, "valid")).max() < 4  # measured 3.75
     # An edge of 4 steps at every pixel (beyond the 3 where edges are spared fully): left alone.
     stripes, steps = np.tile(np.array([20, 220], np.uint8), (16, 16)), np.arange(0.0, 251.0, 50.0)
     np.testing.assert_array_equal(dither_codes(stripes, steps, method="adaptive"),
@@ -425,9 +468,9 @@ def test_oklab_dithering_maps_by_oklab_distance_and_tracks_lightness():
     lightness = to_space(ramp[0], "oklab")[:, 0]
     white = dither_codes(ramp, bw, space="oklab").mean(axis=0)
     target = (lightness - lightness[0]) / (lightness[-1] - lightness[0])
-    assert np.abs(np.convolve(white - target, np.ones(8) / 8, "valid")).max() < 0.05
+    assert np.abs(np.convolve(white - target, np.ones(8) / 8, "valid")).max() < 0.015  # measured 0.0132
     rgb_white = dither_codes(ramp, bw).mean(axis=0)
-    assert np.abs(np.convolve(rgb_white - ramp[0, :, 0] / 255, np.ones(8) / 8, "valid")).max() < 0.05
+    assert np.abs(np.convolve(rgb_white - ramp[0, :, 0] / 255, np.ones(8) / 8, "valid")).max() < 0.015  # 0.0119
     with pytest.raises(ValueError, match="The 'space' parameter of dither_codes is 'oklab', which applies to RGB"):
         dither_codes(ramp[..., 0], [0.0, 255.0], space="oklab")
     with pytest.raises(ValueError, match="The 'space' parameter of dither_codes must be one of"):
