@@ -146,24 +146,8 @@ def _file_histogram(job):
     return mode, vector_histogram(image, mode=mode, block=block)
 
 
-def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str | None = None, block=None,
-                    workers=None, scheduler=None, on_failure: Callable | None = None,
-                    max_pixels: int = DEFAULT_MAX_PIXELS, **fit_options) -> Codebook:
-    """One codebook for every file: fitted on the sum of their histograms.
-
-    Files are read (and counted) on the executors of :func:`run_jobs`; a file
-    that cannot be read is passed to ``on_failure(path, reason)`` and left
-    out. ``block`` defaults to (2, 2) for ``mode='block'``; ``fit_options``
-    go to :func:`vqimage.fit` (``reconstruction``, ``fixed``, ...);
-    ``max_pixels`` is :func:`vqimage.load_image`'s limit.
-
-    Raises
-    ------
-    ConflictError
-        When the inputs are of different kinds (gray and color).
-    """
-    block = (2, 2) if block is None and mode == "block" else block
-    files = [str(f) for f in files]
+def _read_histograms(files, mode, block, max_pixels, workers, scheduler, on_failure, empty=False) -> dict:
+    """{path: (kind, histogram)} of the files that could be read; the others go to ``on_failure``."""
     outcomes = run_jobs(_file_histogram, [(f, mode, block, max_pixels) for f in files], workers=workers,
                         scheduler=scheduler)
     parts = {}
@@ -174,14 +158,56 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
             on_failure(path, error)
         else:
             parts[path] = result
-    if not parts:
+    if not parts and not empty:
         raise ValueError("No input could be read for the shared codebook.")
+    return parts
+
+
+def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str | None = None, block=None,
+                    workers=None, scheduler=None, on_failure: Callable | None = None,
+                    on_note: Callable | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                    **fit_options) -> Codebook:
+    """One codebook for every file: fitted on the sum of their histograms.
+
+    Files are read (and counted) on the executors of :func:`run_jobs`; a file
+    that cannot be read is passed to ``on_failure(path, reason)`` and left
+    out. ``block`` defaults to (2, 2) for ``mode='block'``; ``fit_options``
+    go to :func:`vqimage.fit` (``reconstruction``, ``fixed``, ...);
+    ``max_pixels`` is :func:`vqimage.load_image`'s limit.
+
+    Mixed inputs follow one rule: with ``mode='auto'``, when some files are
+    color and others gray, the codebook is a color palette and the gray
+    files are counted (and later quantized) as color, their gray replicated
+    to RGB -- nothing is lost, as every gray is a color. Which files were
+    promoted is said once, through ``on_note(message)`` (default: a
+    :class:`~vqimage.FitWarning`).
+
+    Raises
+    ------
+    ValueError
+        When no file could be read (the reasons went to ``on_failure``), or
+        the first failure when ``on_failure`` is None.
+    """
+    block = (2, 2) if block is None and mode == "block" else block
+    files = [str(f) for f in files]
+    parts = _read_histograms(files, mode, block, max_pixels, workers, scheduler, on_failure)
     kinds = {kind for kind, _ in parts.values()}
-    if len(kinds) > 1:
-        first = {kind: path for path, (kind, _) in reversed(parts.items())}
-        raise ConflictError("A shared codebook needs inputs of one kind; "
-                            + ", ".join(f"{first[k]} is {k}" for k in sorted(kinds)) + ".")
-    (kind,) = kinds
+    if len(kinds) > 1:  # only 'auto' mixes kinds: gray and color
+        gray = [path for path, (kind, _) in parts.items() if kind == "gray"]
+        note = (f"{len(gray)} of {len(parts)} inputs are gray and the others color: the shared codebook is a color "
+                f"palette and the gray inputs are quantized in color ({', '.join(gray[:3])}"
+                f"{', ...' if len(gray) > 3 else ''}).")
+        parts = {path: part for path, part in parts.items() if part[0] == "color"}
+        parts.update(_read_histograms(gray, "color", block, max_pixels, workers, scheduler, on_failure, empty=True))
+        if on_note is None:
+            import warnings
+
+            from ._validation import FitWarning
+
+            warnings.warn(note, FitWarning, stacklevel=2)
+        else:
+            on_note(note)
+    kind = next(iter(parts.values()))[0]
     total = sum(hist for _, hist in parts.values())
     if kind == "gray":
         fit_options.setdefault("reconstruction", "centroid")
@@ -190,7 +216,8 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
 
 def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".png", fmt: str | None = None,
                    force: bool = False, shared: bool = False, skip_if_larger: bool = False, workers=None,
-                   scheduler=None, progress: bool = False, on_done: Callable | None = None, **options) -> list[dict]:
+                   scheduler=None, progress: bool = False, on_done: Callable | None = None,
+                   on_note: Callable | None = None, **options) -> list[dict]:
     """Quantize many image files into ``outdir/NAME.EXT``.
 
     Parameters
@@ -217,6 +244,10 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
         A progress bar on a terminal.
     on_done : callable, optional
         ``on_done(record)`` as each file ends.
+    on_note : callable, optional
+        ``on_note(message)`` for what the run decided for all files (gray
+        inputs quantized in color with a shared palette, see
+        :func:`shared_codebook`); default: a :class:`~vqimage.FitWarning`.
     **options
         Passed to :func:`vqimage.quantize`.
 
@@ -257,9 +288,15 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
         fitting = {k: options.pop(k) for k in _FIT_OPTIONS if options.get(k) is not None}
         if "lock" in fitting:
             fitting["fixed"] = load_palette(fitting.pop("lock"))
-        codebook = shared_codebook(files, n_levels, mode=options.pop("mode", "auto"), workers=workers,
-                                   scheduler=scheduler, on_failure=lambda path, why: fail(path, None, why),
-                                   max_pixels=options.get("max_pixels", DEFAULT_MAX_PIXELS), **fitting)
+        try:
+            codebook = shared_codebook(files, n_levels, mode=options.pop("mode", "auto"), workers=workers,
+                                       scheduler=scheduler, on_failure=lambda path, why: fail(path, None, why),
+                                       on_note=on_note, max_pixels=options.get("max_pixels", DEFAULT_MAX_PIXELS),
+                                       **fitting)
+        except ValueError:
+            if len(records) < len(files):  # not "nothing could be read": a fitting parameter is wrong
+                raise
+            return [records[f] for f in files]  # every failure is a record, with its reason
         n_levels = None
     outdir.mkdir(parents=True, exist_ok=True)
     jobs = [(f, str(outdir / f"{Path(f).stem}{ext}")) for f in files if f not in records]
@@ -270,8 +307,9 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
             raise FileExistsError(f"{target} exists; use --force (force=True) to overwrite it.")
         result = quantize(source, n_levels, codebook=codebook, fmt=fmt, **options)
         size = Path(source).stat().st_size if Path(source).is_file() else None
+        summary = result.summary()  # the metrics can fail (memory): before anything is written
         info = result.write(target, fmt=fmt, force=force, smaller_than=size if skip_if_larger else None)
-        return result.summary() | {k: info[k] for k in ("format", "description", "skipped")} | {
+        return summary | {k: info[k] for k in ("format", "description", "skipped")} | {
             "input": source, "output": target, "input_bytes": size, "error": None}
 
     def done(job, record, error):

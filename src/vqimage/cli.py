@@ -121,13 +121,15 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
         result = quantize(image, fmt=fmt, coder=coder, progress=not quiet and not as_json, **options)
     for warning in caught:
         _note(f"warning: {warning.message}", quiet)
+    # Everything that can fail (the metrics can run out of memory) runs before the output is written.
+    summary = None if quiet and not as_json else result.summary()
     if output == "-":
         _emit(output, result.to_bytes(fmt), force)
     info = result.write(output, fmt=fmt, force=force, smaller_than=size) if output != "-" else {
         "path": "-", "skipped": False, "description": ""}
-    if quiet and not as_json:  # nothing to report: nothing to measure
+    if summary is None:  # nothing to report: nothing was measured
         return
-    record = result.summary() | {"input": name, "output": info["path"], "format": fmt, "skipped": info["skipped"]}
+    record = summary | {"input": name, "output": info["path"], "format": fmt, "skipped": info["skipped"]}
     if as_json:
         return click.echo(json.dumps(record))
     _note(describe(record | {"description": info["description"], "input_bytes": size}), quiet)
@@ -151,7 +153,8 @@ def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, share
         warnings.simplefilter("ignore", FitWarning)
         records = quantize_files(inputs, outdir, ext=ext, fmt=fmt, coder=coder, force=force, shared=shared,
                                  skip_if_larger=skip_if_larger, workers=workers, scheduler=scheduler,
-                                 progress=not quiet, on_done=done, **options)
+                                 progress=not quiet, on_done=done, on_note=lambda m: _note(f"note: {m}", quiet),
+                                 **options)
     if not quiet:
         _summary(records)
     if any(r["error"] for r in records):
@@ -389,8 +392,10 @@ def images():
 def main(argv=None) -> int:
     """Run the command line; return the exit code instead of exiting."""
     try:
-        code = cli.main(args=argv, prog_name="vqimage", standalone_mode=False)
-        if isinstance(code, int):  # click returns a raised Exit's code when not standalone
+        # Not cli.main(): on Ctrl-C it prints a blank line of its own before any message.
+        with cli.make_context("vqimage", sys.argv[1:] if argv is None else list(argv)) as context:
+            code = cli.invoke(context)
+        if isinstance(code, int):
             return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -403,7 +408,8 @@ def main(argv=None) -> int:
         click.echo(f"vqimage: target not met: {_line(exc)}", err=True)
         return 3
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("vqimage: interrupted", err=True)
+        # On a terminal the line starts after the "^C" the terminal echoed.
+        click.echo(f"{chr(10) if sys.stderr.isatty() else ''}vqimage: interrupted", err=True)
         return 130
     except _Terminated:
         click.echo("vqimage: terminated", err=True)
