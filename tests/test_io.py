@@ -12,7 +12,16 @@ from PIL import Image
 
 import vqimage
 from vqimage import VQError
-from vqimage.io import BUILTINS, FaceUnavailable, decode_image, load_image, to_gray, write_atomic
+from vqimage.io import (
+    BUILTINS,
+    FaceUnavailable,
+    ImageMeta,
+    decode_image,
+    load_image,
+    read_image,
+    to_gray,
+    write_atomic,
+)
 
 RNG = np.random.default_rng(0)
 GRAY8 = RNG.integers(0, 256, (20, 30), dtype=np.uint8)
@@ -247,8 +256,8 @@ def test_cli_max_pixels(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
     assert main(["quantize", str(source), "-k", "4", "--max-pixels", "262144", "-o", str(tmp_path / "a.png")]) == 0
     assert main(["quantize", str(source), str(source), "-k", "4", "--shared-codebook", "--max-pixels", "1000",
-                 "-o", str(tmp_path / "shared")]) == 1  # every input refused
-    assert "No input could be read" in capsys.readouterr().err
+                 "-o", str(tmp_path / "shared")]) == 1  # every input refused, each with its reason
+    assert "in.png: 512x512 is 262,144 pixels, above the limit of 1,000" in " ".join(capsys.readouterr().err.split())
 
 
 def test_a_tiff_the_reader_cannot_shape_is_one_line(tmp_path, capsys):
@@ -259,3 +268,251 @@ def test_a_tiff_the_reader_cannot_shape_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("vqimage: error: ") and "long.tif" in err
     assert not (tmp_path / "x.vq").exists()
+
+
+# --------------------------------------------------------------------------- real-world inputs (issue 13)
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def with_chunks(png: bytes, *chunks: bytes) -> bytes:
+    """``png`` with ``chunks`` inserted right after IHDR (signature 8 + IHDR 25 bytes)."""
+    return png[:33] + b"".join(chunks) + png[33:]
+
+
+def exif_bytes(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied_as_pillow_does(orientation):
+    from PIL import ImageOps
+
+    for fmt, kwargs in (("JPEG", {"quality": 90}), ("PNG", {}), ("WEBP", {"lossless": True})):
+        data = pillow_bytes(RGB8, fmt, exif=exif_bytes(orientation), **kwargs)
+        image, meta = read_image(data, gray=False)
+        with Image.open(io.BytesIO(data)) as img:
+            expected = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+        np.testing.assert_array_equal(image, expected, err_msg=fmt)
+        assert image.flags.c_contiguous
+        assert meta.orientation == orientation
+        assert (f"EXIF orientation {orientation} applied" in " ".join(meta.notes)) == (orientation != 1)
+        np.testing.assert_array_equal(decode_image(data), to_gray(image))  # gray too, and load's route
+
+
+def test_exif_orientation_3_and_6_and_tiff(tmp_path):
+    png = pillow_bytes(RGB8, "PNG", exif=exif_bytes(6))  # 30 wide, 20 tall, stored lying on its side
+    image, meta = read_image(png, gray=False)
+    assert image.shape == (30, 20, 3)
+    np.testing.assert_array_equal(image, np.rot90(RGB8, -1))  # turned 90 degrees clockwise
+    assert "EXIF orientation 6 applied (rotated 90° clockwise)." in meta.notes
+    upside_down = pillow_bytes(GRAY8, "PNG", exif=exif_bytes(3))
+    np.testing.assert_array_equal(decode_image(upside_down), GRAY8[::-1, ::-1])
+    tifffile.imwrite(tmp_path / "a.tif", GRAY16, extratags=[(274, "H", 1, 8, True)])
+    image, meta = read_image(tmp_path / "a.tif")
+    np.testing.assert_array_equal(image, np.rot90(GRAY16))  # 90 degrees counter-clockwise, still 16-bit
+    assert meta.orientation == 8 and meta.format == "TIFF" and meta.bit_depth == 16
+    bad = with_chunks(imagecodecs.png_encode(GRAY8), png_chunk(b"eXIf", exif_bytes(9)))
+    image, meta = read_image(bad)
+    np.testing.assert_array_equal(image, GRAY8)
+    assert meta.orientation == 1 and "EXIF orientation 9 ignored (not 1 to 8)." in meta.notes
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_gray_alpha_keeps_its_alpha(dtype):
+    top = np.iinfo(dtype).max
+    la = np.dstack([RNG.integers(0, top, (20, 30), dtype=dtype), RNG.integers(0, top, (20, 30), dtype=dtype)])
+    tiff = tiff_bytes(la, photometric="minisblack", extrasamples=["unassalpha"])
+    for data in (imagecodecs.png_encode(la), tiff):
+        image, meta = read_image(data, gray=False)
+        assert image.dtype == dtype and image.shape == (20, 30, 4)
+        np.testing.assert_array_equal(image, la[..., [0, 0, 0, 1]])
+        assert "Gray+alpha read as RGBA (the gray in R, G and B)." in meta.notes
+        np.testing.assert_array_equal(decode_image(data), la[..., 0])  # gray: alpha ignored, as before
+    if dtype == np.uint8:  # Pillow's mode "LA"
+        tga = pillow_bytes(la, "TGA")
+        np.testing.assert_array_equal(decode_image(tga, gray=False), la[..., [0, 0, 0, 1]])
+
+
+def tiff_bytes(array, **kwargs):
+    out = io.BytesIO()
+    tifffile.imwrite(out, array, **kwargs)
+    return out.getvalue()
+
+
+def frames_bytes(fmt, n=3):
+    frames = [Image.fromarray(RNG.integers(0, 256, (20, 30, 3), dtype=np.uint8)) for _ in range(n)]
+    out = io.BytesIO()
+    frames[0].save(out, format=fmt, save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (frames_bytes("GIF", 12), "animated GIF with 12 frames"),
+        (frames_bytes("PNG"), r"animated PNG \(APNG\) with 3 frames"),
+        (frames_bytes("WEBP"), "animated WebP with 3 frames"),
+        (tiff_bytes(np.zeros((5, 10, 12), np.uint8)), "multi-page TIFF with 5 pages"),
+    ],
+    ids=["gif", "apng", "webp", "tiff"],
+)
+def test_animations_and_stacks_are_refused_not_cut_to_their_first_frame(tmp_path, data, what):
+    path = tmp_path / "anim.bin"
+    path.write_bytes(data)
+    with pytest.raises(VQError, match=rf"anim.bin: {what}; vqimage reads single images \(extract one first, "
+                                      rf"e.g. magick '.*anim.bin\[0\]' one.png\)\.$") as info:
+        load_image(path, gray=False)
+    assert "\n" not in str(info.value)
+    with pytest.raises(VQError, match=r"^<bytes>: .* magick 'FILE\[0\]' one.png"):
+        decode_image(data)
+
+
+def test_single_frames_mpo_and_tiff_pages_that_are_not_images():
+    for fmt in ("GIF", "PNG", "WEBP"):
+        assert decode_image(frames_bytes(fmt, 1), gray=False).shape == (20, 30, 3)
+    mpo = frames_bytes("MPO", 2)  # a phone's JPEG with a second picture (depth map, preview) after it
+    image, meta = read_image(mpo, gray=False)
+    assert image.shape == (20, 30, 3) and meta.format == "MPO"
+    assert "MPO: the primary image of 2 read." in meta.notes
+    out = io.BytesIO()
+    with tifffile.TiffWriter(out) as tif:
+        tif.write(GRAY16)
+        tif.write(GRAY16[::2, ::2], subfiletype=1)  # a reduced-resolution copy: not a second image
+    np.testing.assert_array_equal(decode_image(out.getvalue()), GRAY16)
+    out = io.BytesIO()
+    with tifffile.TiffWriter(out) as tif:  # two images of different sizes: two pages, refused
+        tif.write(GRAY16)
+        tif.write(GRAY8)
+    with pytest.raises(VQError, match="multi-page TIFF with 2 pages"):
+        decode_image(out.getvalue())
+
+
+def test_tiff_layouts_tifffile_leaves_raw():
+    planar = tiff_bytes(np.moveaxis(RGB8, -1, 0), photometric="rgb", planarconfig="separate")
+    np.testing.assert_array_equal(decode_image(planar, gray=False), RGB8)
+    white_is_zero = tiff_bytes(GRAY8, photometric="miniswhite")
+    np.testing.assert_array_equal(decode_image(white_is_zero), 255 - GRAY8)
+    colormap = RNG.integers(0, 65536, (3, 256), dtype=np.uint16)
+    palette = tiff_bytes(GRAY8, photometric="palette", colormap=colormap)
+    expected = (colormap[:, GRAY8] >> 8).transpose(1, 2, 0)  # the colors, not the indices
+    np.testing.assert_array_equal(decode_image(palette, gray=False), expected)
+    cmyk = RNG.integers(0, 256, (20, 30, 4), dtype=np.uint8)
+    separated = tiff_bytes(cmyk, photometric="separated")
+    with Image.open(io.BytesIO(separated)) as img:
+        expected = np.asarray(img.convert("RGB"))  # Pillow's conversion, not the inks read as RGBA
+    np.testing.assert_array_equal(decode_image(separated, gray=False), expected)
+    with pytest.raises(VQError, match=r"not a readable image \(a TIFF image of 3 dimensions, axes ZYX"):
+        decode_image(tiff_bytes(np.zeros((3, 16, 16), np.uint8), photometric="minisblack", tile=(3, 16, 16),
+                                volumetric=True))
+
+
+def test_metadata(tmp_path):
+    import struct
+    import zlib
+
+    profile = b"\x00\x00\x02\x0cfake ICC profile bytes" * 20
+    png = with_chunks(
+        imagecodecs.png_encode(RGB16),
+        png_chunk(b"gAMA", struct.pack(">I", 45455)),
+        png_chunk(b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)),
+        png_chunk(b"sRGB", b"\x01"),
+        png_chunk(b"iCCP", b"my profile\x00\x00" + zlib.compress(profile)),
+    )
+    (tmp_path / "a.png").write_bytes(png)
+    image, meta = read_image(tmp_path / "a.png", gray=False)
+    np.testing.assert_array_equal(image, RGB16)
+    assert meta == ImageMeta(format="PNG", bit_depth=16, icc_profile=profile, gamma=0.45455, srgb_intent=1,
+                             chromaticities=(0.3127, 0.329, 0.64, 0.33, 0.3, 0.6, 0.15, 0.06))
+    assert "icc_profile" not in repr(meta)  # the bytes stay out of the repr
+    for fmt in ("JPEG", "WEBP"):
+        _, meta = read_image(pillow_bytes(RGB8, fmt, icc_profile=profile))
+        assert (meta.format, meta.icc_profile, meta.bit_depth, meta.gamma) == (fmt, profile, 8, None)
+    _, meta = read_image(tiff_bytes(RGB8, iccprofile=profile))
+    assert (meta.format, meta.icc_profile) == ("TIFF", profile)
+    _, meta = read_image(imagecodecs.png_encode(GRAY8))
+    assert meta == ImageMeta(format="PNG", bit_depth=8)
+    assert read_image("camera")[1] == ImageMeta(format="built-in", bit_depth=8)
+    damaged = with_chunks(imagecodecs.png_encode(GRAY8), png_chunk(b"iCCP", b"name\x00\x00not zlib"))
+    image, meta = read_image(damaged)
+    np.testing.assert_array_equal(image, GRAY8)  # the pixels are still good
+    assert meta.icc_profile is None and meta.notes == ("PNG iCCP chunk damaged; ignored.",)
+
+
+def test_decoder_text_never_reaches_stderr_and_errors_are_one_line(tmp_path, capfd, monkeypatch):
+    import struct
+
+    good = imagecodecs.png_encode(GRAY8)
+    bad = tmp_path / "bad\nname.png"  # a file name with a newline in it
+    bad.write_bytes(good[:8] + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 30, 20, 8, 7, 0, 0, 0)) + good[33:])
+    with pytest.raises(VQError) as info:
+        load_image(bad)
+    message = str(info.value)
+    assert "\n" not in message
+    assert ("bad\\nname.png: not a readable image (PngError: Invalid IHDR data; Invalid color type in IHDR)."
+            in message)  # libpng's warning is said, not printed
+    assert capfd.readouterr() == ("", "")
+
+    def chatty(data):
+        import logging
+
+        logging.getLogger("imagecodecs").warning("PNG warning: chatter")
+        raise RuntimeError("line one\n\n  line two " + "and on " * 100)
+
+    monkeypatch.setattr(imagecodecs, "png_decode", chatty)
+    with pytest.raises(VQError) as info:
+        decode_image(good)
+    message = str(info.value)
+    assert message.startswith("<bytes>: not a readable image (RuntimeError: line one line two and on ")
+    assert "\n" not in message and len(message) < 200 and message.endswith("...).")
+    assert capfd.readouterr() == ("", "")
+
+
+def test_decoder_logs_are_held_for_the_decoding_thread_only(monkeypatch, caplog, capfd):
+    import logging
+    import threading
+
+    started, written = threading.Event(), threading.Event()
+    log = logging.getLogger("imagecodecs")  # where imagecodecs puts libpng's warnings
+
+    def slow(data):
+        log.warning("PNG warning: held back")
+        started.set()
+        assert written.wait(10)
+        return GRAY8
+
+    def other():  # another thread's records still reach the application's log
+        assert started.wait(10)
+        log.warning("another thread's record")
+        written.set()
+
+    monkeypatch.setattr(imagecodecs, "png_decode", slow)
+    thread = threading.Thread(target=other)
+    thread.start()
+    with caplog.at_level(logging.WARNING):
+        np.testing.assert_array_equal(decode_image(imagecodecs.png_encode(GRAY8)), GRAY8)
+    thread.join()
+    assert [r.getMessage() for r in caplog.records] == ["another thread's record"]
+    monkeypatch.undo()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):  # a real interlaced PNG: libpng warns, nobody hears it
+        interlaced = (Path(__file__).parent / "data" / "pngsuite" / "basi0g08.png").read_bytes()
+        assert decode_image(interlaced).shape == (32, 32)
+    assert caplog.records == [] and capfd.readouterr() == ("", "")
+
+
+def test_read_image_from_bytes_and_paths(tmp_path):
+    data = imagecodecs.png_encode(GRAY8)
+    (tmp_path / "a.png").write_bytes(data)
+    for source in (data, bytearray(data), memoryview(data), tmp_path / "a.png", str(tmp_path / "a.png")):
+        image, _ = read_image(source)
+        np.testing.assert_array_equal(image, GRAY8)
+    with pytest.raises(VQError, match="^upload: empty file"):
+        read_image(b"", name="upload")

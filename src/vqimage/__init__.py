@@ -34,7 +34,7 @@ from ._validation import ConflictError, FitWarning, VQError
 from ._version import __version__
 from .codebook import Codebook
 from .histogram import Histogram, VectorHistogram, histogram, vector_histogram
-from .io import BUILTINS, load_image
+from .io import BUILTINS, ImageMeta, load_image, read_image
 from .mapping import decode, encode
 from .pack import pack, packed_size, unpack
 from .palettes import load_palette, palette_codebook
@@ -48,6 +48,7 @@ __all__ = [
     "ConflictError",
     "FitWarning",
     "Histogram",
+    "ImageMeta",
     "Quantized",
     "TargetError",
     "VQError",
@@ -67,6 +68,7 @@ __all__ = [
     "packed_size",
     "palette_codebook",
     "quantize",
+    "read_image",
     "unpack",
     "vector_histogram",
     "vq_info",
