@@ -75,7 +75,18 @@ def test_existing_outputs_fail_alone_and_force_rewrites(folder, tmp_path, capsys
     (out_dir / "img1.png").unlink()
     code, _, err = run(["quantize", folder, "-k", 4, "-o", out_dir], capsys)
     assert code == 1 and err.count("exists; use --force") == 2 and (out_dir / "img1.png").exists()
-    assert run(["quantize", folder, "-k", 4, "-o", out_dir, "--force", "-q"], capsys)[0] == 0
+    names = ["img0.png", "img1.png", "img2.png"]
+    before = {name: (out_dir / name).read_bytes() for name in names}
+    assert run(["quantize", folder, "-k", 4, "-o", out_dir, "-q"], capsys)[0] == 1
+    assert {name: (out_dir / name).read_bytes() for name in names} == before  # nothing replaced without --force
+    # --force with 8 levels: every output rewritten with the new content.
+    assert run(["quantize", folder, "-k", 8, "-o", out_dir, "--force", "-q"], capsys)[0] == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == names
+    for name in names:
+        image = vqimage.load_image(folder / name)
+        written = vqimage.load_image(out_dir / name)
+        assert len(np.unique(written)) == 8 and (out_dir / name).read_bytes() != before[name]
+        np.testing.assert_array_equal(written, vqimage.quantize(image, 8).reconstruction)
 
 
 def test_shared_codebook_is_fitted_on_all_inputs(folder, tmp_path, capsys):

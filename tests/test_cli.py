@@ -37,6 +37,12 @@ def test_quantize_npy_tif_json_and_strategy(tmp_path, capsys, camera):
     cb = vqimage.fit(camera, 4, strategy="kmeans")
     np.testing.assert_array_equal(np.load(tmp_path / "c.npy"), vqimage.encode(camera, cb))
     assert run(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "c.tif"), "-q"], capsys) == (0, "", "")
+    import tifffile
+
+    written = tifffile.imread(tmp_path / "c.tif")  # the reconstruction at the optimal 4 levels
+    optimal = vqimage.fit(camera, 4)
+    assert written.dtype == np.uint8 and np.unique(written).tolist() == optimal.levels_as(np.uint8).tolist()
+    np.testing.assert_array_equal(written, vqimage.decode(vqimage.encode(camera, optimal), optimal))
 
 
 def test_never_overwrites_without_force(tmp_path, capsys):
@@ -47,6 +53,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     assert out.read_bytes() == b"precious"
     assert run(["quantize", "camera", "-k", "4", "-o", str(out), "--force"], capsys)[0] == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+    np.testing.assert_array_equal(vqimage.load_image(out), vqimage.quantize("camera", 4).reconstruction)
 
 
 def test_stdin_and_stdout(monkeypatch, capsysbinary, camera):
@@ -94,17 +101,26 @@ def test_not_an_image_file(tmp_path, capsys):
 def test_float_tiff_to_png_fails_cleanly(tmp_path, capsys):
     import tifffile
 
-    tifffile.imwrite(tmp_path / "f.tif", np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8))
+    ramp = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    tifffile.imwrite(tmp_path / "f.tif", ramp)
     code, _, err = run(["quantize", str(tmp_path / "f.tif"), "-k", "4", "-o", str(tmp_path / "o.png")], capsys)
     assert code == 1 and "Write .tif or .npy instead" in err
     assert not (tmp_path / "o.png").exists()
     assert run(["quantize", str(tmp_path / "f.tif"), "-k", "4", "-o", str(tmp_path / "o.tif")], capsys)[0] == 0
+    # 64 evenly spaced values in 4 levels: the optimum is 4 runs of 16 (a run's squared error is convex in
+    # its length), each at its mean, (16 i + 7.5) / 63; written back as float32.
+    written = tifffile.imread(tmp_path / "o.tif")
+    means = ramp.reshape(4, 16).astype(np.float64).mean(axis=1)
+    np.testing.assert_allclose(means, (16 * np.arange(4) + 7.5) / 63, rtol=1e-7)
+    assert written.dtype == np.float32
+    np.testing.assert_array_equal(written, np.repeat(means, 16).reshape(8, 8).astype(np.float32))
 
 
 def test_warning_for_fewer_levels(tmp_path, capsys):
     Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8)).save(tmp_path / "two.png")
     code, _, err = run(["quantize", str(tmp_path / "two.png"), "-k", "8", "-o", str(tmp_path / "o.png")], capsys)
     assert code == 0 and "warning: The data has only 2 distinct value(s)" in err
+    np.testing.assert_array_equal(vqimage.load_image(tmp_path / "o.png"), [[0, 255], [255, 0]])  # kept exactly
 
 
 def test_compare_json(capsys):
@@ -127,6 +143,9 @@ def test_compare_float_image_needs_a_peak(tmp_path, capsys):
     assert code == 1 and "pass data_range" in err
     code, out, _ = run(["compare", str(tmp_path / "f.tif"), "-k", "4", "--json", "--data-range", "1"], capsys)
     assert code == 0 and len(json.loads(out)) == 5
+    # 400 evenly spaced values (step 1/399) in 4 runs of 100 at their means: MSE = step^2 (100^2 - 1) / 12.
+    optimal = next(row for row in json.loads(out) if row["strategy"] == "optimal")
+    assert optimal["mse"] == pytest.approx((100**2 - 1) / 12 / 399**2, rel=1e-6)
 
 
 def test_compare_table(capsys):
@@ -147,9 +166,21 @@ def test_demo_on_camera_writes_the_figures(tmp_path, capsys):
         "camera-report.html",
     ]
     assert f"Report (open it in a browser; it works offline): {tmp_path / 'd' / 'camera-report.html'}" in out
+    assert "levels start at gray values: [19, 47, 91, 131, 154, 181, 207]" in out
+    assert "MSE 51.74 with float levels, 51.86 with levels rounded to uint8" in out
+    written = {p.name: p.read_bytes() for p in (tmp_path / "d").iterdir()}
+    for name in figures[:-1]:
+        with Image.open(tmp_path / "d" / name) as img:
+            assert img.format == "PNG" and img.width >= 800 and img.height >= 400
+    assert written["camera-report.html"].startswith(b"<!DOCTYPE html>")
     code, _, err = run(["demo", "camera", "-o", str(tmp_path / "d")], capsys)
     assert code == 1 and "exists; use --force" in err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "d").iterdir()} == written
+    for path in (tmp_path / "d").iterdir():
+        path.write_bytes(b"stale")
     assert run(["demo", "camera", "-o", str(tmp_path / "d"), "--force"], capsys)[0] == 0
+    # Every file rewritten, byte for byte what the first run wrote (the figures are deterministic).
+    assert {p.name: p.read_bytes() for p in (tmp_path / "d").iterdir()} == written
 
 
 def test_demo_on_face_prints_the_seed_and_the_fix(tmp_path, capsys, face):

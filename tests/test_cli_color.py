@@ -308,3 +308,10 @@ def test_16_bit_color_input_says_what_to_do(tmp_path, capsys):
     assert not (tmp_path / "o.png").exists()
     code, _, err = run(["quantize", tmp_path / "rgb16.png", "-k", 8, "-m", "gray", "-o", tmp_path / "o.png"], capsys)
     assert code == 0, err
+    # A 16-bit gray PNG of the uint16 BT.601 luma (written out here) at its optimal 8 levels.
+    written = imagecodecs.png_decode((tmp_path / "o.png").read_bytes())
+    gray = np.rint(rgb.astype(np.float64) @ [0.299, 0.587, 0.114]).astype(np.uint16)
+    cb = vqimage.fit(gray, 8)
+    assert written.dtype == np.uint16 and written.shape == (16, 16)
+    assert np.unique(written).tolist() == np.rint(cb.levels).astype(int).tolist()
+    np.testing.assert_array_equal(written, vqimage.decode(vqimage.encode(gray, cb), cb))
