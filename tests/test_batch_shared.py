@@ -76,3 +76,13 @@ def test_a_wrong_fitting_parameter_is_still_an_error_not_a_record(mixed, tmp_pat
     with pytest.raises(ValueError, match="'strategy' parameter"):
         quantize_files([mixed / "b_color.png", mixed / "d_empty.png"], tmp_path / "out", 8, shared=True,
                        strategy="nonsense")
+
+
+def test_every_failure_is_one_line_however_long(tmp_path, capsys):
+    source = tmp_path / ("a-long-directory-name-" * 6)
+    source.mkdir()
+    (source / ("broken-" * 10 + ".png")).write_bytes(b"not an image")
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(source / "fine.png")
+    assert main(["quantize", str(source), "-k", "2", "-o", str(tmp_path / "out")]) == 1
+    failed = [line for line in capsys.readouterr().err.splitlines() if line.startswith("failed: ")]
+    assert failed == [f"failed: {source / ('broken-' * 10 + '.png')}: not a readable image (unknown format)."]

@@ -134,13 +134,13 @@ def test_palette_epaper7_dithered_raw(tmp_path, capsys, astronaut):
     codes = epaper_unpack(raw, (512, 512), 4)
     assert codes.max() < 7 and np.unique(codes).size == 7
     plain = vqimage.encode(astronaut, cb)
-    assert (codes != plain).mean() > 0.05  # dithering changed many pixels ...
+    assert (codes != plain).mean() > 0.39  # dithering changed many pixels (measured 0.402) ...
     # ... and keeps the local mean color closer to the image's than plain nearest mapping does.
     def blur(x):
         return x.astype(np.float64).reshape(64, 8, 64, 8, -1).mean(axis=(1, 3))
     err_dither = np.abs(blur(vqimage.decode(codes, cb)) - blur(astronaut)).mean()
     err_plain = np.abs(blur(vqimage.decode(plain, cb)) - blur(astronaut)).mean()
-    assert err_dither < err_plain
+    assert err_dither < 0.075 * err_plain  # measured 2.75 against 38.66
 
 
 def test_palette_black_white_on_camera(tmp_path, capsys, camera):
@@ -298,14 +298,17 @@ def test_stdout_png_of_a_color_codebook(monkeypatch, capsysbinary, astronaut, fi
         np.testing.assert_array_equal(np.asarray(img), codes)
 
 
-def test_16_bit_color_input_says_what_to_do(tmp_path, capsys):
+def test_16_bit_color_input_is_rounded_to_8_bits_or_kept_16_bit_in_gray(tmp_path, capsys):
     import imagecodecs
 
     rgb = (np.random.default_rng(0).random((16, 16, 3)) * 65535).astype(np.uint16)
     (tmp_path / "rgb16.png").write_bytes(imagecodecs.png_encode(rgb))
-    code, _, err = run(["quantize", tmp_path / "rgb16.png", "-k", 8, "-o", tmp_path / "o.png"], capsys)
-    assert code == 1 and "uint16 color; color palettes are 8-bit. Quantize its uint16 gray levels (mode='gray', --mode gray)" in err
-    assert not (tmp_path / "o.png").exists()
+    code, _, err = run(["quantize", tmp_path / "rgb16.png", "-k", 8, "-d", "none", "-o", tmp_path / "c.png"], capsys)
+    assert code == 0 and "note: 16-bit color reduced to 8 bits per channel (rounded)" in err
+    rgb8 = ((rgb.astype(np.int64) * 255 + 32767) // 65535).astype(np.uint8)  # round(v * 255 / 65535)
+    with Image.open(tmp_path / "c.png") as written:  # exactly the 8-bit image's quantization
+        np.testing.assert_array_equal(np.asarray(written.convert("RGB")),
+                                      vqimage.quantize(rgb8, 8, dither="none").reconstruction)
     code, _, err = run(["quantize", tmp_path / "rgb16.png", "-k", 8, "-m", "gray", "-o", tmp_path / "o.png"], capsys)
     assert code == 0, err
     # A 16-bit gray PNG of the uint16 BT.601 luma (written out here) at its optimal 8 levels.

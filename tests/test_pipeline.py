@@ -175,10 +175,12 @@ def test_invalid_parameters(camera, kwargs, error, message):
         vqimage.quantize(camera, **kwargs)
 
 
-def test_sixteen_bit_color_says_what_to_do():
-    rgb16 = (np.random.default_rng(0).random((8, 8, 3)) * 65535).astype(np.uint16)
-    with pytest.raises(ValueError, match=r"uint16 color; color palettes are 8-bit.*mode='gray'"):
-        vqimage.quantize(rgb16, 8)
+def test_float_color_says_what_to_do():
+    rgb = np.random.default_rng(0).random((8, 8, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"float32 color; color palettes are 8-bit.*mode='gray'"):
+        vqimage.quantize(rgb, 8)
+    assert vqimage.quantize(rgb, 8, mode="gray").codebook.dtype == np.float32
+    rgb16 = (rgb * 65535).astype(np.uint16)  # 16-bit color is rounded to 8 bits (tests/test_pipeline_inputs.py)
     assert vqimage.quantize(rgb16, 8, mode="gray").codebook.dtype == np.uint16
 
 

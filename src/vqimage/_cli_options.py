@@ -76,6 +76,9 @@ FIT_OPTIONS = (
                  "bytes: alone, the most levels that fit; with a quality target, a limit it must also meet."),
     click.option("--skip-if-larger", is_flag=True,
                  help="Write nothing (and keep INPUT) when the output would not be smaller than INPUT."),
+    click.option("--strip", is_flag=True, help="Leave INPUT's color profile out of the output. By default a PNG, "
+                 "WebP or TIFF output keeps it (ICC profile; for PNG also sRGB, gAMA, cHRM), so colors show as "
+                 "in INPUT."),
     click.option("--ssim", is_flag=True, default=None, help="Always report SSIM (by default only when cheap: "
                                                             "images up to 4 million values)."),
     MAX_PIXELS_OPTION,

@@ -215,7 +215,8 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
 
 
 def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".png", fmt: str | None = None,
-                   force: bool = False, shared: bool = False, skip_if_larger: bool = False, workers=None,
+                   force: bool = False, shared: bool = False, skip_if_larger: bool = False, strip: bool = False,
+                   workers=None,
                    scheduler=None, progress: bool = False, on_done: Callable | None = None,
                    on_note: Callable | None = None, **options) -> list[dict]:
     """Quantize many image files into ``outdir/NAME.EXT``.
@@ -237,6 +238,9 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
         One codebook for all (:func:`shared_codebook`).
     skip_if_larger : bool
         Write nothing for a file whose output would not be smaller than it.
+    strip : bool
+        Leave each input's color profile out of its output
+        (:meth:`Quantized.write`).
     workers, scheduler
         The executor: ``workers`` threads (default: every core), or Dask
         with ``scheduler`` (see the module notes).
@@ -308,7 +312,8 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
         result = quantize(source, n_levels, codebook=codebook, fmt=fmt, **options)
         size = Path(source).stat().st_size if Path(source).is_file() else None
         summary = result.summary()  # the metrics can fail (memory): before anything is written
-        info = result.write(target, fmt=fmt, force=force, smaller_than=size if skip_if_larger else None)
+        info = result.write(target, fmt=fmt, force=force, smaller_than=size if skip_if_larger else None,
+                            strip=strip)
         return summary | {k: info[k] for k in ("format", "description", "skipped")} | {
             "input": source, "output": target, "input_bytes": size, "error": None}
 
@@ -341,9 +346,10 @@ def describe(record: dict) -> str:
              f"{record['input_bytes']:,}" if record["skipped"] else
              f"wrote {record['output']} ({record['bytes']:,} bytes, {record['bits_per_pixel']:.3f} bits/pixel, "
              f"{record['description']})")
+    notes = "".join(f"; note: {note}" for note in record.get("notes", ()))
     return (f"{record['input']}: {'x'.join(map(str, record['shape']))} {record['dtype']} -> {record['n_levels']} "
             f"{what} ({record['strategy']}{dithered}), MSE {record['mse']:.2f}{psnr}{ssim}, "
-            f"max error {record['max_error']:g}; {wrote}")
+            f"max error {record['max_error']:g}; {wrote}{notes}")
 
 
 def totals(records) -> dict:

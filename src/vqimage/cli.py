@@ -74,11 +74,12 @@ def _emit(output: str, data: bytes, force: bool):
 
 
 def _load(source: str, gray: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS):
-    from .io import decode_image, load_image
+    """(name, pixels, ImageMeta) of a file, a built-in or stdin ('-')."""
+    from .io import read_image
 
     if source == "-":
-        return "stdin", decode_image(sys.stdin.buffer.read(), gray=gray, name="stdin", max_pixels=max_pixels)
-    return source, load_image(source, gray=gray, max_pixels=max_pixels)
+        return "stdin", *read_image(sys.stdin.buffer.read(), gray=gray, name="stdin", max_pixels=max_pixels)
+    return source, *read_image(source, gray=gray, max_pixels=max_pixels)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,7 +108,7 @@ def _check_output(output, fmt, force, as_json):
         raise click.UsageError(f"{exc} Or use --format.") from None
 
 
-def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_larger, options):
+def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_larger, strip, options):
     from .batch import describe
     from .pipeline import quantize
 
@@ -115,17 +116,17 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
     if skip_if_larger and (source == "-" or not Path(source).is_file()):
         raise click.UsageError("--skip-if-larger keeps the input file, so INPUT must be a file.")
     size = Path(source).stat().st_size if skip_if_larger else None
-    name, image = _load(source, max_pixels=options.get("max_pixels", DEFAULT_MAX_PIXELS))
+    name, image, meta = _load(source, max_pixels=options.get("max_pixels", DEFAULT_MAX_PIXELS))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
-        result = quantize(image, fmt=fmt, coder=coder, progress=not quiet and not as_json, **options)
+        result = quantize(image, fmt=fmt, coder=coder, progress=not quiet and not as_json, meta=meta, **options)
     for warning in caught:
         _note(f"warning: {warning.message}", quiet)
     # Everything that can fail (the metrics can run out of memory) runs before the output is written.
     summary = None if quiet and not as_json else result.summary()
     if output == "-":
-        _emit(output, result.to_bytes(fmt), force)
-    info = result.write(output, fmt=fmt, force=force, smaller_than=size) if output != "-" else {
+        _emit(output, result.to_bytes(fmt, strip=strip), force)
+    info = result.write(output, fmt=fmt, force=force, smaller_than=size, strip=strip) if output != "-" else {
         "path": "-", "skipped": False, "description": ""}
     if summary is None:  # nothing to report: nothing was measured
         return
@@ -136,7 +137,7 @@ def _quantize_one(source, output, fmt, coder, force, quiet, as_json, skip_if_lar
 
 
 def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, shared, workers, scheduler, verbose,
-                   skip_if_larger, options):
+                   skip_if_larger, strip, options):
     from .batch import describe, quantize_files
 
     if outdir == "-":
@@ -152,7 +153,7 @@ def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, share
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
         records = quantize_files(inputs, outdir, ext=ext, fmt=fmt, coder=coder, force=force, shared=shared,
-                                 skip_if_larger=skip_if_larger, workers=workers, scheduler=scheduler,
+                                 skip_if_larger=skip_if_larger, strip=strip, workers=workers, scheduler=scheduler,
                                  progress=not quiet, on_done=done, on_note=lambda m: _note(f"note: {m}", quiet),
                                  **options)
     if not quiet:
@@ -172,10 +173,18 @@ def _summary(records):
     table = Table(*(Column(header, justify="right") for header in counts), title="vqimage batch")
     table.add_row(*(value if isinstance(value, str) else f"{value:,}" for value in counts.values()))
     (console := Console(stderr=True, width=120)).print(table)
+    plain = {"markup": False, "highlight": False, "soft_wrap": True}  # one line each, however long
+    notes: dict = {}
+    for r in records:
+        for note in r.get("notes", ()):
+            notes.setdefault(note, []).append(r["input"])
+    for note, inputs in notes.items():
+        more = f" and {len(inputs) - 3} more" if len(inputs) > 3 else ""
+        console.print(f"note: {note}: {', '.join(inputs[:3])}{more}", **plain)
     for r in records:
         if r["error"]:
             reason = r["error"] if r["error"].startswith(r["input"]) else f"{r['input']}: {r['error']}"
-            console.print(f"failed: {reason}", markup=False, highlight=False)
+            console.print(f"failed: {reason}", **plain)
 
 
 def _quantize_chunked(source, output, options, chunks, scheduler, force, quiet, as_json):
@@ -198,7 +207,7 @@ def _quantize_chunked(source, output, options, chunks, scheduler, force, quiet, 
 
 
 def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, shared_codebook=False, workers=None,
-              verbose=False, chunks=None, scheduler=None, skip_if_larger=False, **options):
+              verbose=False, chunks=None, scheduler=None, skip_if_larger=False, strip=False, **options):
     from .batch import is_batch
 
     options["block"] = _parse_dims(options["block"], "--block")
@@ -208,9 +217,9 @@ def _quantize(inputs, output, fmt, coder, force, quiet, as_json, ext=None, share
             raise click.UsageError("Chunked processing (zarr, --chunks) takes one input.")
         return _quantize_chunked(inputs[0], output, options, chunks, scheduler, force, quiet, as_json)
     if not is_batch(inputs) and not shared_codebook:
-        return _quantize_one(inputs[0], output, fmt, coder, force, quiet, as_json, skip_if_larger, options)
+        return _quantize_one(inputs[0], output, fmt, coder, force, quiet, as_json, skip_if_larger, strip, options)
     _quantize_many(inputs, output, fmt, coder, force, quiet, as_json, ext, shared_codebook, workers, scheduler,
-                   verbose, skip_if_larger, options)
+                   verbose, skip_if_larger, strip, options)
 
 
 @cli.command(epilog=EPILOG)
@@ -321,7 +330,7 @@ def compare(input, n_levels, mode, as_json, no_reference, data_range):
     """
     from .compare import compare as compare_all
 
-    name, image = _load(input)
+    name, image, _ = _load(input)
     rows = compare_all(image, n_levels, mode=mode, reference=not no_reference, data_range=data_range)
     unit = "colors" if rows[0].pixels < image.size else "levels"
     if as_json:
@@ -377,7 +386,7 @@ def report(input, n_levels, outdir, force):
     """
     from .report.html import write_report
 
-    name, image = _load(input)
+    name, image, _ = _load(input)
     click.echo(str(write_report(image, name, outdir, n_levels=n_levels, force=force)))
 
 

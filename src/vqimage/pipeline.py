@@ -27,7 +27,7 @@ from ._vectors import as_mode_image
 from .codebook import Codebook
 from .dither import DITHER_METHODS
 from .histogram import importance_map
-from .io import DEFAULT_MAX_PIXELS, load_image, write_atomic
+from .io import DEFAULT_MAX_PIXELS, ImageMeta, load_image, read_image, write_atomic
 from .mapping import decode, encode
 from .metrics import Evaluation
 from .pack.bits import packed_size
@@ -59,6 +59,13 @@ class Quantized:
     fmt : str or None
         The format :attr:`metrics` measures the size of; None: the codes
         packed at exactly ``ceil(log2 n_levels)`` bits each.
+    notes : tuple of str
+        What was done to the input before quantizing, in sentences (EXIF
+        orientation applied, 16-bit color reduced to 8 bits, ...); the
+        command line prints them.
+    meta : ImageMeta or None
+        The input file's metadata (:func:`vqimage.io.read_image`): its color
+        profile goes into PNG, WebP and TIFF outputs unless ``strip``.
 
     Examples
     --------
@@ -74,8 +81,9 @@ class Quantized:
 
     def __init__(self, image, codes, codebook: Codebook, *, dither="none", fmt=None, coder=None, data_range=None,
                  name=None, evaluation: Evaluation | None = None, ssim: bool | None = None,
-                 ssimulacra2: bool = False):
+                 ssimulacra2: bool = False, notes=(), meta: ImageMeta | None = None):
         self.image, self.codes, self.codebook = image, codes, codebook
+        self.notes, self.meta = tuple(notes), meta
         self.dither, self.fmt, self.coder, self.data_range, self.ssim = dither, fmt, coder, data_range, ssim
         self.ssimulacra2 = ssimulacra2
         self.name = name
@@ -141,26 +149,28 @@ class Quantized:
             return scored.with_size(packed_size(self.codes.size, self.n_levels), self.pixels, "packed")
         return scored.with_size(len(self.to_bytes(fmt)), self.pixels, fmt)
 
-    def to_bytes(self, fmt: str | None = None, *, coder: str | None = None) -> bytes:
+    def to_bytes(self, fmt: str | None = None, *, coder: str | None = None, strip: bool = False) -> bytes:
         """The bytes of an output file in format ``fmt`` (a key of :data:`vqimage.pack.formats.FORMATS`).
 
-        Default: :attr:`fmt`, or 'vq'.
+        Default: :attr:`fmt`, or 'vq'. The input's color profile (:attr:`meta`)
+        is kept where the format holds one, unless ``strip``.
         """
         fmt = fmt or self.fmt or "vq"
         coder = self.coder if coder is None else coder
-        key = (fmt, coder)
+        key = (fmt, coder, strip)
         if key not in self._bytes:
             self._bytes[key] = export_bytes(fmt, self.codes, self.codebook, coder=coder,
-                                            image_shape=self.image_shape)
+                                            image_shape=self.image_shape, meta=None if strip else self.meta)
         return self._bytes[key][0]
 
     def write(self, path, *, fmt: str | None = None, coder: str | None = None, force: bool = False,
-              smaller_than: int | None = None) -> dict:
+              smaller_than: int | None = None, strip: bool = False) -> dict:
         """Write the output file ``path`` (format from its extension unless ``fmt``), atomically.
 
         An existing file is replaced only with ``force=True``. With
         ``smaller_than``, nothing is written unless the output takes fewer
-        bytes (``--skip-if-larger``).
+        bytes (``--skip-if-larger``). ``strip`` leaves out the input's color
+        profile (``--strip``).
 
         Returns
         -------
@@ -168,9 +178,9 @@ class Quantized:
             ``path``, ``format``, ``bytes``, ``description``, ``skipped``.
         """
         fmt = format_of(path) if fmt is None else fmt
-        data = self.to_bytes(fmt, coder=coder)
+        data = self.to_bytes(fmt, coder=coder, strip=strip)
         info = {"path": str(path), "format": fmt, "bytes": len(data), "skipped": False,
-                "description": self._bytes[(fmt, self.coder if coder is None else coder)][1]}
+                "description": self._bytes[(fmt, self.coder if coder is None else coder, strip)][1]}
         if smaller_than is not None and len(data) >= smaller_than:
             return info | {"skipped": True}
         write_atomic(path, data, force=force)
@@ -197,6 +207,7 @@ class Quantized:
             "max_error": evaluation.max_error,
             "bytes": evaluation.bytes,
             "bits_per_pixel": evaluation.bits_per_pixel,
+            "notes": list(self.notes),
         }
 
     def __repr__(self) -> str:
@@ -235,6 +246,7 @@ def quantize(
     space: str | None = None,
     importance=None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    meta: ImageMeta | None = None,
     **fit_options,
 ) -> Quantized:
     """Quantize an image: what ``vqimage quantize`` does, as one call.
@@ -332,6 +344,12 @@ def quantize(
         An image read from a file (or an importance image) whose header
         declares more pixels is refused before it is decoded
         (:func:`vqimage.load_image`; default 2**27).
+    meta : ImageMeta, optional
+        The metadata of the file an array came from
+        (:func:`vqimage.io.read_image`); read from the file when ``image``
+        is a path. Its ICC profile (or sRGB / gamma) is kept in PNG, WebP
+        and TIFF outputs, and its notes (EXIF orientation applied, ...)
+        join :attr:`Quantized.notes`.
     **fit_options
         Passed to :func:`vqimage.fit` (weights, bins, quantile_method,
         max_iter, init, tol, random_state).
@@ -362,7 +380,7 @@ def quantize(
     name = None
     if isinstance(image, str | os.PathLike):
         name = os.fspath(image)
-        image = load_image(image, gray=False, max_pixels=max_pixels)
+        image, meta = read_image(image, gray=False, max_pixels=max_pixels)
     image = np.asarray(image)
     targets = {key: value for key, value in zip(TARGETS, (target_psnr, target_ssim, max_error, max_bytes,
                                                           target_ssimulacra2)) if value is not None}
@@ -382,6 +400,10 @@ def quantize(
         mode = codebook.mode
     else:
         mode = fit_mode(image, mode, caller=_CALLER)
+    notes = list(meta.notes) if meta is not None else []
+    if mode == "color" and image.dtype == np.uint16:  # palettes are 8-bit colors: round, never truncate
+        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257), exact (no ties)
+        notes.append("16-bit color reduced to 8 bits per channel (rounded) for an 8-bit palette")
     _check_mode(mode, image, strategy, reconstruction, block, palette, lock, codebook)
     if space not in (None, "rgb") and (mode != "color" or codebook is not None or palette is not None):
         raise ConflictError("'space' applies to fitting color palettes (not to gray, blocks, 'palette' or "
@@ -427,7 +449,7 @@ def quantize(
     if evaluation is None:
         codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
-                     evaluation=evaluation, ssim=ssim, ssimulacra2=ssimulacra2)
+                     evaluation=evaluation, ssim=ssim, ssimulacra2=ssimulacra2, notes=notes, meta=meta)
 
 
 def _importance(importance, image, mode, options, given, max_pixels):

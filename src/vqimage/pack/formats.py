@@ -26,6 +26,12 @@ extension     what is written
 ``.npy``      the codes (uint8 / uint16) as a NumPy file.
 ============  =============================================================
 
+Color metadata: given the input's :class:`vqimage.io.ImageMeta` (``meta=``),
+PNG keeps its ICC profile (iCCP) -- or else its sRGB, gAMA and cHRM chunks --
+WebP and TIFF its ICC profile, so that viewers show the colors the input
+had. GIF, ``.raw``, ``.npy`` and ``.vq`` hold none; JPEG XL is written as
+sRGB.
+
 Reading any of them back with :func:`vqimage.load_image` (or the ``.vq``
 with :func:`vqimage.decompress_image`) gives the reconstruction exactly
 (``vqimage.decode(codes, codebook)``); ``.npy`` and ``.raw`` give the codes.
@@ -65,6 +71,7 @@ __all__ = [
     "export_bytes",
     "palette_of",
     "png8",
+    "color_chunks",
     "cooccurrence_order",
     "gif",
     "epaper",
@@ -120,6 +127,53 @@ def _check_bits(bits, caller: str) -> int:
 
 def _indices(k: int) -> str:
     return f"indices into the palette's {k} color{'s' if k != 1 else ''}"
+
+
+def color_chunks(meta) -> bytes:
+    """The PNG chunks that say how ``meta``'s pixels are to be shown (placed before PLTE and IDAT).
+
+    An ICC profile is an iCCP chunk, and then there is no sRGB chunk (the PNG
+    specification's rule); gAMA and cHRM go with either, as the specification
+    recommends for decoders that know no ICC. ``meta`` is a
+    :class:`vqimage.io.ImageMeta` or None (no chunks).
+
+    Examples
+    --------
+    >>> from vqimage.io import ImageMeta
+    >>> color_chunks(ImageMeta(format="PNG", bit_depth=8, srgb_intent=0, gamma=0.45455))
+    b'\\x00\\x00\\x00\\x04gAMA\\x00\\x00\\xb1\\x8f\\x0b\\xfca\\x05\\x00\\x00\\x00\\x01sRGB\\x00\\xae\\xce\\x1c\\xe9'
+    """
+    if meta is None:
+        return b""
+    chunks = []
+    if meta.chromaticities is not None:
+        chunks.append(_chunk(b"cHRM", struct.pack(">8I", *(round(v * 100000) for v in meta.chromaticities))))
+    if meta.gamma is not None:
+        chunks.append(_chunk(b"gAMA", struct.pack(">I", round(meta.gamma * 100000))))
+    if meta.icc_profile:
+        chunks.append(_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(meta.icc_profile, 9)))
+    elif meta.srgb_intent is not None:
+        chunks.append(_chunk(b"sRGB", bytes([meta.srgb_intent])))
+    return b"".join(chunks)
+
+
+def _kept(meta, icc_only: bool = False) -> str:
+    """What a description says of the color metadata a file keeps."""
+    if meta is None:
+        return ""
+    if meta.icc_profile:
+        return ", ICC profile kept"
+    if icc_only:
+        return ""
+    kept = [name for name, value in (("sRGB", meta.srgb_intent), ("gamma", meta.gamma),
+                                     ("chromaticities", meta.chromaticities)) if value is not None]
+    return f", {' and '.join(kept)} kept" if kept else ""
+
+
+def _with_color_chunks(png: bytes, meta) -> bytes:
+    """``png`` with :func:`color_chunks` right after its IHDR (the signature and IHDR take 33 bytes)."""
+    chunks = color_chunks(meta)
+    return png[:33] + chunks + png[33:] if chunks else png
 
 
 def _depth(n_colors: int) -> int:
@@ -574,7 +628,7 @@ def _png_gray(image: np.ndarray) -> bytes:
     return imagecodecs.png_encode(image, level=9)
 
 
-def _write_vq(codes, codebook, *, coder, image_shape):
+def _write_vq(codes, codebook, *, coder, image_shape, meta=None):
     from .container import DEFAULT_CODER, write_vq
 
     coder = coder or DEFAULT_CODER
@@ -582,31 +636,33 @@ def _write_vq(codes, codebook, *, coder, image_shape):
     return data, f".vq, {coder} coder, {codebook.n_levels} {_noun(codebook)}"
 
 
-def _write_png(codes, codebook, *, coder, image_shape):
+def _write_png(codes, codebook, *, coder, image_shape, meta=None):
     _two_d(codes, "PNG")
     if codebook.mode == "block":
         recon = _reconstruction(codes, codebook, image_shape)
-        return _png_gray(recon), f"{recon.dtype.itemsize * 8}-bit gray PNG of the reconstruction"
+        return (_with_color_chunks(_png_gray(recon), meta),
+                f"{recon.dtype.itemsize * 8}-bit gray PNG of the reconstruction{_kept(meta)}")
     if codebook.dtype == np.uint8:
         levels = "gray levels" if codebook.mode == "gray" else "colors"
         alpha = ", tRNS" if codebook.n_components == 4 and (codebook.levels[:, 3] < 255).any() else ""
         fixed = codebook.strategy == "palette"  # a device's palette: keep its indices
-        return (png8(codes, palette_of(codebook, "PNG"), optimize=not fixed),
-                f"{_raw_bits(codebook.n_levels)}-bit palette PNG, {codebook.n_levels} {levels}{alpha}")
+        return (_with_color_chunks(png8(codes, palette_of(codebook, "PNG"), optimize=not fixed), meta),
+                f"{_raw_bits(codebook.n_levels)}-bit palette PNG, {codebook.n_levels} {levels}{alpha}{_kept(meta)}")
     if codebook.dtype == np.uint16:
-        return _png_gray(_reconstruction(codes, codebook, image_shape)), "16-bit gray PNG of the reconstruction"
+        return (_with_color_chunks(_png_gray(_reconstruction(codes, codebook, image_shape)), meta),
+                f"16-bit gray PNG of the reconstruction{_kept(meta)}")
     raise ValueError(
         f"PNG holds 8- or 16-bit unsigned images; this codebook was fitted on {codebook.dtype}. "
         "Write .tif or .npy instead."
     )
 
 
-def _write_gif(codes, codebook, *, coder, image_shape):
+def _write_gif(codes, codebook, *, coder, image_shape, meta=None):
     _two_d(codes, "GIF")
     return gif(codes, palette_of(codebook, "GIF")), f"GIF, {codebook.n_levels} {_noun(codebook)}"
 
 
-def _write_raw(codes, codebook, *, coder, image_shape):
+def _write_raw(codes, codebook, *, coder, image_shape, meta=None):
     _two_d(codes, "RAW")
     if codebook.mode == "block" or codebook.n_levels > 256:
         raise ValueError("An e-paper buffer holds one code of at most 8 bits per pixel. Write .npy instead.")
@@ -614,7 +670,7 @@ def _write_raw(codes, codebook, *, coder, image_shape):
     return epaper(codes, bits), f"e-paper buffer, {bits} bit(s) per pixel, MSB first, rows byte-aligned"
 
 
-def _write_webp(codes, codebook, *, coder, image_shape):
+def _write_webp(codes, codebook, *, coder, image_shape, meta=None):
     from PIL import Image
 
     _two_d(codes, "WebP")
@@ -624,11 +680,12 @@ def _write_webp(codes, codebook, *, coder, image_shape):
         )
     out = io.BytesIO()
     recon = _reconstruction(codes, codebook, image_shape)
-    Image.fromarray(recon).save(out, format="WEBP", lossless=True, quality=100, method=6, exact=True)
-    return out.getvalue(), "WebP lossless of the reconstruction"
+    icc = {"icc_profile": meta.icc_profile} if meta is not None and meta.icc_profile else {}
+    Image.fromarray(recon).save(out, format="WEBP", lossless=True, quality=100, method=6, exact=True, **icc)
+    return out.getvalue(), f"WebP lossless of the reconstruction{_kept(meta, icc_only=True)}"
 
 
-def _write_jxl(codes, codebook, *, coder, image_shape):
+def _write_jxl(codes, codebook, *, coder, image_shape, meta=None):
     import imagecodecs
 
     _two_d(codes, "JPEG XL")
@@ -641,16 +698,17 @@ def _write_jxl(codes, codebook, *, coder, image_shape):
     return imagecodecs.jpegxl_encode(recon, lossless=True, effort=7), "JPEG XL lossless of the reconstruction"
 
 
-def _write_tiff(codes, codebook, *, coder, image_shape):
+def _write_tiff(codes, codebook, *, coder, image_shape, meta=None):
     import tifffile
 
     out = io.BytesIO()
     recon = _reconstruction(codes, codebook, image_shape)
-    tifffile.imwrite(out, recon, compression="zlib")
-    return out.getvalue(), f"reconstruction, {recon.dtype} TIFF"
+    icc = {"iccprofile": meta.icc_profile} if meta is not None and meta.icc_profile else {}
+    tifffile.imwrite(out, recon, compression="zlib", **icc)
+    return out.getvalue(), f"reconstruction, {recon.dtype} TIFF{_kept(meta, icc_only=True)}"
 
 
-def _write_npy(codes, codebook, *, coder, image_shape):
+def _write_npy(codes, codebook, *, coder, image_shape, meta=None):
     out = io.BytesIO()
     np.save(out, np.ascontiguousarray(codes), allow_pickle=False)
     return out.getvalue(), f"codes, {codes.dtype} NumPy array"
@@ -717,11 +775,13 @@ def formats_help() -> str:
 
 
 def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str | None = None,
-                 image_shape=None) -> tuple[bytes, str]:
+                 image_shape=None, meta=None) -> tuple[bytes, str]:
     """The bytes of format ``fmt`` (a key of :data:`FORMATS`) and a one-line description.
 
     ``coder`` is the payload coder of the 'vq' format (default: the container's
-    default); ``image_shape`` the image's (height, width) for block codebooks.
+    default); ``image_shape`` the image's (height, width) for block codebooks;
+    ``meta`` the input's :class:`vqimage.io.ImageMeta`, whose color metadata
+    the formats that hold it keep (see the module notes).
 
     Examples
     --------
@@ -734,17 +794,17 @@ def export_bytes(fmt: str, codes: np.ndarray, codebook: Codebook, *, coder: str 
     """
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}; known: {', '.join(FORMATS)}.")
-    return FORMATS[fmt].writer(codes, codebook, coder=coder, image_shape=image_shape)
+    return FORMATS[fmt].writer(codes, codebook, coder=coder, image_shape=image_shape, meta=meta)
 
 
 def export(path, codes: np.ndarray, codebook: Codebook, *, force: bool = False, fmt: str | None = None,
-           coder: str | None = None, image_shape=None) -> dict:
+           coder: str | None = None, image_shape=None, meta=None) -> dict:
     """Write codes (or their reconstruction) to ``path``, format by extension.
 
     The file is written atomically and an existing file is only replaced with
     ``force=True``. Returns ``{"path", "format", "bytes", "description"}``.
     """
     fmt = format_of(path) if fmt is None else fmt
-    data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape)
+    data, description = export_bytes(fmt, codes, codebook, coder=coder, image_shape=image_shape, meta=meta)
     write_atomic(path, data, force=force)
     return {"path": str(path), "format": fmt, "bytes": len(data), "description": description}
