@@ -205,12 +205,12 @@ def test_importance_map_weights_flat_areas_over_texture_and_keeps_thin_lines():
     w = importance_map(image)
     assert w.shape == image.shape and w.dtype == np.float64
     assert w[:, :36].min() >= 0.89 and w[:8, :36].min() == 1.0  # a thin line in a flat area costs it 0.1 at most
-    assert w[4:-4, 60:-4].mean() < 0.33 and w.min() >= 0.3  # busy texture down to the floor, never below
-    assert importance_map(image, floor=0.0)[4:-4, 60:-4].mean() < 0.05
+    assert w[4:-4, 60:-4].mean() < 0.31 and w.min() >= 0.3  # busy texture down to the floor (0.303), never below
+    assert importance_map(image, floor=0.0)[4:-4, 60:-4].mean() < 0.006  # measured 0.0049
     step = np.zeros((32, 32, 3), np.uint8)
     step[:, 16:] = 200                                  # a clean edge: one direction only counts half
     noisy = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
-    assert importance_map(step)[8:-8, 12:20].mean() > importance_map(noisy)[8:-8, 12:20].mean() + 0.2
+    assert importance_map(step)[8:-8, 12:20].mean() > importance_map(noisy)[8:-8, 12:20].mean() + 0.69  # 0.70
     deep = (image.astype(np.uint16) * 257)
     np.testing.assert_allclose(importance_map(deep), w, atol=1e-6)  # 16-bit: the same map, scaled
     with pytest.raises(ValueError, match=r"The 'image' parameter of importance_map must be an 8- or 16-bit image"):
@@ -232,7 +232,7 @@ def test_quantize_importance_is_a_weighted_fit(astronaut):
     plain = vqimage.quantize(image, 16, dither="none", space="rgb")
     focused = vqimage.quantize(image, 16, dither="none", space="rgb", importance=mask)
     error = [vqimage.metrics.mse(image[face], q.reconstruction[face]) for q in (plain, focused)]
-    assert error[1] < 0.7 * error[0]
+    assert error[1] < 0.4 * error[0]  # measured 0.388
     assert vqimage.metrics.mse(image, focused.reconstruction) > vqimage.metrics.mse(image, plain.reconstruction)
 
 

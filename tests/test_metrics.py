@@ -103,9 +103,9 @@ def test_ssimulacra2_is_the_package_score_of_the_files(astronaut, tmp_path):
     Image.fromarray(quantized).save(tmp_path / "b.png")
     score = metrics.ssimulacra2(image, quantized)
     assert score == pytest.approx(compute_ssimulacra2(str(tmp_path / "a.png"), str(tmp_path / "b.png")), abs=1e-9)
-    assert 20 < score < 60  # 16 colors without dithering: visibly degraded
+    assert 33.0 < score < 33.6  # 16 colors, dithered: visibly degraded (measured 33.28)
     assert metrics.ssimulacra2(image, image) == pytest.approx(100.0)
-    assert metrics.ssimulacra2(image, vqimage.quantize(image, 256).reconstruction) > score + 20
+    assert metrics.ssimulacra2(image, vqimage.quantize(image, 256).reconstruction) > score + 51.5  # 51.9
 
 
 def test_ssimulacra2_gray_and_alpha(camera, astronaut):
@@ -120,7 +120,7 @@ def test_ssimulacra2_gray_and_alpha(camera, astronaut):
     scrambled[:, : rgb.shape[1] // 2] = 255 - scrambled[:, : rgb.shape[1] // 2]
     assert metrics.ssimulacra2(np.dstack([rgb, alpha]), np.dstack([scrambled, alpha])) == pytest.approx(100.0)
     opaque = np.full_like(alpha, 255)
-    assert metrics.ssimulacra2(np.dstack([rgb, opaque]), np.dstack([scrambled, opaque])) < 50
+    assert metrics.ssimulacra2(np.dstack([rgb, opaque]), np.dstack([scrambled, opaque])) < -300  # measured -318
 
 
 BUTTERAUGLI = shutil.which("butteraugli")
@@ -141,9 +141,9 @@ def test_butteraugli_is_the_tool_score_of_the_files(astronaut, tmp_path):
     direct = float(subprocess.run([BUTTERAUGLI, str(tmp_path / "a.png"), str(tmp_path / "b.png")],
                                   capture_output=True, text=True, check=True).stdout.split()[0])
     score = metrics.butteraugli(image, quantized)
-    assert score == pytest.approx(direct, rel=1e-6) and score > 3  # 8 colors: far from the original
+    assert score == pytest.approx(direct, rel=1e-6) and score > 11.4  # 8 colors: far from the original (11.46)
     assert metrics.butteraugli(image, image) < 0.01
-    assert metrics.butteraugli(image, vqimage.quantize(image, 256).reconstruction) < score / 2
+    assert metrics.butteraugli(image, vqimage.quantize(image, 256).reconstruction) < 0.08 * score  # 0.078
     alpha = np.full(image.shape[:2] + (1,), 255, np.uint8)
     alpha[:, :64] = 0  # the left half transparent: its colors do not count
     scrambled = image.copy()

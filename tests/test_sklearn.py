@@ -144,7 +144,7 @@ def test_kmeans_close_to_kbinsdiscretizer(camera_column, n_bins):
     theirs = KBinsDiscretizer(**params).fit(X)
     ours = KBinsQuantizer(**params, reconstruction="midpoint").fit(X)
     np.testing.assert_array_equal(ours.n_bins_, theirs.n_bins_)
-    np.testing.assert_allclose(ours.bin_edges_[0], theirs.bin_edges_[0], rtol=0, atol=1.5)
+    np.testing.assert_allclose(ours.bin_edges_[0], theirs.bin_edges_[0], rtol=0, atol=1.2)  # measured 1.15 (5 bins)
     assert (ours.transform(X) == theirs.transform(X)).mean() >= 0.999
     assert _centroid_mse(X, ours.transform(X)) <= _centroid_mse(X, theirs.transform(X)) + 1e-9
 
@@ -324,10 +324,10 @@ def test_vector_quantization_example(face):
     # kmeans: scikit-learn's centres on the same subsample, and within a gray level of those
     # the example prints (made by an older scikit-learn).
     theirs = KBinsDiscretizer(**params, strategy="kmeans").fit(X)
-    np.testing.assert_allclose(result["bin_center"], _centres(theirs.bin_edges_[0]), rtol=0, atol=0.05)
+    np.testing.assert_allclose(result["bin_center"], _centres(theirs.bin_edges_[0]), rtol=0, atol=1e-6)  # 8e-12
     printed = [18.90885631, 53.34346583, 82.64447187, 109.28225276,
                134.70763101, 159.78681467, 185.17226834, 224.02069427]  # fmt: skip
-    np.testing.assert_allclose(result["bin_center"], printed, rtol=0, atol=1.0)
+    np.testing.assert_allclose(result["bin_center"], printed, rtol=0, atol=0.9)  # measured 0.85
 
 
 def _centres(bin_edges):

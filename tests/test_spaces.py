@@ -129,9 +129,9 @@ def test_oklab_fit_maps_by_oklab_distance_and_wins_in_its_own_space(astronaut):
     points = to_space(image.reshape(-1, 3), "oklab")
     np.testing.assert_array_equal(codes.reshape(-1), brute_nearest(points, to_space(ok.levels, "oklab")))
     # Each fit is better in the error it minimises (Oklab here, RGB for the default).
-    assert oklab_sse(image, ok.levels) < 0.9 * oklab_sse(image, rgb.levels)
+    assert oklab_sse(image, ok.levels) < 0.59 * oklab_sse(image, rgb.levels)  # measured 0.578
     decoded = {name: vqimage.decode(vqimage.encode(image, cb), cb) for name, cb in (("ok", ok), ("rgb", rgb))}
-    assert vqimage.metrics.psnr(image, decoded["rgb"]) > vqimage.metrics.psnr(image, decoded["ok"])
+    assert vqimage.metrics.psnr(image, decoded["rgb"]) > vqimage.metrics.psnr(image, decoded["ok"]) + 0.6  # 0.69 dB
     assert ok == vqimage.fit(image, 16, mode="color", space="oklab")  # deterministic
 
 
@@ -224,7 +224,7 @@ def test_composite_fit_maps_by_composite_error(astronaut):
     def total(book):
         return composite_error(rgba.reshape(-1, 4), vqimage.decode(vqimage.encode(rgba, book), book).reshape(-1, 4)).sum()
 
-    assert total(cb) < 0.95 * total(plain)  # the fit lowers the error it minimises
+    assert total(cb) < 0.68 * total(plain)  # the fit lowers the error it minimises (measured 0.669)
     result = vqimage.quantize(rgba, 16)  # the default for RGBA
     assert result.codebook.space == "composite" and result.dither == "adaptive"
     with pytest.raises(ValueError, match="'composite', which applies to RGBA colors only, not to RGB data"):

@@ -285,7 +285,7 @@ def test_png8_optimize_shrinks_an_undithered_photo_and_export_keeps_device_indic
     codes = vqimage.encode(image, cb)
     palette = palette_of(cb, "PNG")
     plain, optimized = png8(codes, palette), png8(codes, palette, optimize=True)
-    assert len(optimized) < 0.95 * len(plain)  # measured 9% on the whole image (part 10)
+    assert len(optimized) < 0.93 * len(plain)  # measured 0.922 here (9% smaller on the whole image, part 10)
     assert export_bytes("png", codes, cb)[0] == optimized  # computed palettes are written optimized
     device = palette_codebook("epaper7")
     dcodes = vqimage.encode(image, device)

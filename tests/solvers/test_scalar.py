@@ -100,9 +100,9 @@ def test_face_seed_numbers(face):
     # First gray value of each level: 38, 68, 93, 117, 141, 166, 193.
     starts = np.flatnonzero(np.diff(vqimage.encode(np.arange(256, dtype=np.uint8), codebook))) + 1
     assert starts.tolist() == [38, 68, 93, 117, 141, 166, 193]
-    # The seed's kmeans (midpoint reconstruction) is worse: MSE ~74.3 with sklearn.
+    # The seed's kmeans (midpoint reconstruction) is worse: MSE ~74.3 with sklearn, 73.80 here.
     kmeans = vqimage.fit(face, 8, strategy="kmeans", reconstruction="midpoint")
-    assert vqimage.metrics.mse(face, vqimage.decode(vqimage.encode(face, kmeans), kmeans, dtype=float)) > 70
+    assert vqimage.metrics.mse(face, vqimage.decode(vqimage.encode(face, kmeans), kmeans, dtype=float)) > 73.7
 
 
 def test_uniform_matches_kbinsdiscretizer_edges(camera):
@@ -240,7 +240,7 @@ def test_float_images_exact_and_binned():
     assert exact.dtype == np.float64
     # Binning only restricts where edges may fall: the error is nearly the same.
     errors = [vqimage.metrics.mse(image, vqimage.decode(vqimage.encode(image, cb), cb)) for cb in (exact, binned)]
-    assert errors[1] == pytest.approx(errors[0], rel=0.01)
+    assert errors[1] == pytest.approx(errors[0], rel=1e-5)  # measured 1.6e-6
     with pytest.raises(ValueError, match="applies to float images only"):
         vqimage.fit(np.zeros(4, np.uint8) + np.arange(4, dtype=np.uint8), 2, bins=10)
 

@@ -326,10 +326,11 @@ def test_kmeans_beats_wu_and_pillow(astronaut):
             assert cb.n_levels == k and cb.strategy == strategy
             results[k, strategy] = vqimage.decode(vqimage.encode(astronaut, cb), cb)
         pillow = np.asarray(Image.fromarray(astronaut).quantize(k, method=Image.Quantize.MEDIANCUT).convert("RGB"))
-        assert psnr(astronaut, results[k, "kmeans"]) > psnr(astronaut, pillow) + 1.0
-        assert psnr(astronaut, results[k, "wu"]) > psnr(astronaut, pillow)
+        # Measured leads over Pillow's median cut: kmeans 2.25 dB (16) and 3.92 dB (64), wu 2.00 and 3.36.
+        assert psnr(astronaut, results[k, "kmeans"]) > psnr(astronaut, pillow) + {16: 2.15, 64: 3.8}[k]
+        assert psnr(astronaut, results[k, "wu"]) > psnr(astronaut, pillow) + {16: 1.9, 64: 3.25}[k]
         assert image_sse(astronaut, results[k, "kmeans"]) <= image_sse(astronaut, results[k, "wu"])
-    assert psnr(astronaut, results[64, "kmeans"]) > psnr(astronaut, results[16, "kmeans"]) + 3
+    assert psnr(astronaut, results[64, "kmeans"]) > psnr(astronaut, results[16, "kmeans"]) + 5.9  # measured 6.02
 
 
 def test_fixed_colors_come_first_and_unchanged(astronaut):
@@ -353,8 +354,8 @@ def test_kmeans_plus_plus_depends_on_the_seed_deterministically(astronaut):
     assert a == b and a != c and a.n_levels == c.n_levels == 16
     split = fit(image, 16, mode="color")
     assert fit(image, 16, mode="color", random_state=7) == split  # the default start has no random step
-    for cb in (a, c):
-        assert image_sse(image, vqimage.decode(vqimage.encode(image, cb), cb)) < 1.15 * image_sse(image, vqimage.decode(vqimage.encode(image, split), split))
+    for cb in (a, c):  # measured 1.0177 (seed 0) and 1.0172 (seed 7) times the split start's error
+        assert image_sse(image, vqimage.decode(vqimage.encode(image, cb), cb)) < 1.025 * image_sse(image, vqimage.decode(vqimage.encode(image, split), split))
 
 
 def test_rgba_transparent_pixels_take_entry_zero_and_do_not_move_the_palette(astronaut):
@@ -425,7 +426,7 @@ def test_fit_blocks_on_camera(camera, block):
     assert recon.shape == image.shape and recon.dtype == np.uint8
     tiles, _ = image_blocks(image, block)
     np.testing.assert_array_equal(codes.reshape(-1), brute_nearest(tiles, cb.levels))
-    assert psnr(image, recon) > (24 if block == (2, 2) else 20)
+    assert psnr(image, recon) > (34.7 if block == (2, 2) else 30.7)  # measured 34.80 and 30.84 dB
     assert (np.diff(cb.levels.mean(axis=1)) >= 0).all()  # learned blocks in order of mean brightness
     wu = fit(image, 64, mode="block", block=block, strategy="wu")
     assert image_sse(image, recon) <= image_sse(image, vqimage.decode(vqimage.encode(image, wu), wu, shape=image.shape))
