@@ -286,7 +286,8 @@ def test_auto_mode_keeps_gray_stored_as_rgb_gray(tmp_path, capsys, camera):
     code, out, _ = run(["quantize", tmp_path / "rgbgray.png", "-k", 4, "-m", "color", "-o", tmp_path / "c.npy",
                         "--json"], capsys)
     assert code == 0 and json.loads(out)["mode"] == "color"
-    assert all(r == g == b for r, g, b in json.loads(out)["levels"])
+    levels = json.loads(out)["levels"]
+    assert len(levels) == 4 and all(r == g == b for r, g, b in levels)
 
 
 def test_stdout_png_of_a_color_codebook(monkeypatch, capsysbinary, astronaut, fitted):

@@ -85,7 +85,8 @@ def test_color_palette_lock_dither_and_blocks():
     np.testing.assert_array_equal(colors.codes, vqimage.encode(astronaut, oklab, dither="adaptive"))
     plain = vqimage.quantize(astronaut, 16, space="rgb", dither="none")  # least RGB error, undithered
     rgb = vqimage.fit(astronaut, 16, mode="color")
-    assert plain.codebook == rgb and plain.dither == "none" and plain.metrics.psnr > colors.metrics.psnr
+    assert plain.codebook == rgb and plain.dither == "none"
+    assert plain.metrics.psnr > colors.metrics.psnr + 1.15  # measured 1.22 dB more
     np.testing.assert_array_equal(plain.codes, vqimage.encode(astronaut, rgb))
     assert vqimage.quantize(astronaut, target_psnr=25).codebook.space == "rgb"  # targets measure PSNR
     alpha = np.full(astronaut.shape[:2], 255, np.uint8)
@@ -246,4 +247,4 @@ def test_quantize_files_is_the_one_batch_engine(tmp_path, camera):
         shared = quantize_files([tmp_path], tmp_path / "s", 4, shared=True, ext=".vq")
     codebooks = {vqimage.decompress((tmp_path / "s" / f"p{i}.vq").read_bytes())[1] == vqimage.fit(camera[:300], 4)
                  for i in range(3)}
-    assert codebooks == {True} and all(r["error"] is None for r in shared)
+    assert codebooks == {True} and len(shared) == 3 and all(r["error"] is None for r in shared)
