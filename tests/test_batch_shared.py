@@ -33,7 +33,7 @@ def test_gray_inputs_join_a_color_palette_and_lose_nothing(mixed, tmp_path, came
     gray_rgb = np.repeat(camera[:64, :80, None], 3, axis=-1)
     pixels = np.concatenate([gray_rgb.reshape(-1, 3), astronaut[:48, :64].reshape(-1, 3),
                              astronaut[200:240, 100:160].reshape(-1, 3)])[None]
-    expected = vqimage.fit(pixels, 8, mode="color")
+    expected = vqimage.fit(pixels, 8, mode="color", space="oklab")  # quantize()'s default for RGB
     for name, image in [("a_gray.png", gray_rgb), ("b_color.png", astronaut[:48, :64])]:
         with Image.open(tmp_path / "out" / name) as written:
             assert written.mode == "P" and len(written.getpalette()) // 3 == 8
@@ -86,3 +86,30 @@ def test_every_failure_is_one_line_however_long(tmp_path, capsys):
     assert main(["quantize", str(source), "-k", "2", "-o", str(tmp_path / "out")]) == 1
     failed = [line for line in capsys.readouterr().err.splitlines() if line.startswith("failed: ")]
     assert failed == [f"failed: {source / ('broken-' * 10 + '.png')}: not a readable image (unknown format)."]
+
+
+def test_rgb_inputs_join_an_rgba_palette_as_opaque(tmp_path, astronaut):
+    source = tmp_path / "in"
+    source.mkdir()
+    rgba = np.dstack([astronaut[:32, :32], np.full((32, 32), 255, np.uint8)])
+    rgba[:8, :8, 3] = 0
+    Image.fromarray(rgba).save(source / "a_rgba.png")
+    Image.fromarray(astronaut[100:140, 100:150]).save(source / "b_rgb.png")
+    Image.fromarray(np.dstack([astronaut[300:316, :16], np.full((16, 16), 255, np.uint8)])).save(source / "c_opaque.png")
+    notes = []
+    codebook = shared_codebook(sorted(str(p) for p in source.iterdir()), 8, on_note=notes.append)
+    assert notes == [f"2 of 3 inputs have no alpha and the others do: they count as opaque in the shared RGBA "
+                     f"palette ({source / 'b_rgb.png'}, {source / 'c_opaque.png'})."]
+    opaque = np.full((40, 50, 1), 255, np.uint8)
+    pixels = np.concatenate([rgba.reshape(-1, 4), np.concatenate([astronaut[100:140, 100:150], opaque], -1)
+                             .reshape(-1, 4), np.dstack([astronaut[300:316, :16], opaque[:16, :16]]).reshape(-1, 4)])
+    assert codebook == vqimage.fit(pixels[None], 8, mode="color", space="composite")
+    assert codebook.space == "composite" and codebook.levels.shape == (8, 4)
+
+
+def test_shared_palettes_take_space(mixed, tmp_path):
+    files = [str(mixed / "b_color.png"), str(mixed / "c_color.png")]
+    assert shared_codebook(files, 8).space == "oklab"
+    assert shared_codebook(files, 8, space="rgb").space == "rgb"
+    records = quantize_files(files, tmp_path / "out", 8, shared=True, space="rgb", dither="none")
+    assert [r["error"] for r in records] == [None, None]

@@ -24,6 +24,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from ._progress import progress_bar
 from ._validation import ConflictError
 from ._vectors import as_mode_image
@@ -44,7 +46,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".
 _GLOB = set("*?[")
 # quantize() options that fit a codebook; a shared codebook takes them once, not per file.
 _FIT_OPTIONS = ("strategy", "reconstruction", "block", "lock", "weights", "bins", "quantile_method", "max_iter",
-                "init", "tol", "random_state")
+                "init", "tol", "random_state", "space")
 
 
 def is_batch(inputs) -> bool:
@@ -139,10 +141,16 @@ def run_jobs(function: Callable, items, *, workers: int | None = None, scheduler
 def _file_histogram(job):
     source, mode, block, max_pixels = job
     image = load_image(source, gray=False, max_pixels=max_pixels)
-    mode = fit_mode(image, mode, caller="shared_codebook")
+    mode, opaque = ("color", True) if mode == "rgba" else (fit_mode(image, mode, caller="shared_codebook"), False)
     image = as_mode_image(image, mode)
     if mode == "gray":
         return mode, histogram(image)
+    if image.dtype == np.uint16 and mode == "color":  # as quantize() rounds it
+        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    if mode == "color" and image.shape[-1] == 4 and not opaque and (image[..., 3] == 255).all():
+        image = image[..., :3]  # opaque RGBA: as quantize() takes it, RGB (in Oklab)
+    if opaque and image.shape[-1] == 3:
+        image = np.concatenate([image, np.full((*image.shape[:-1], 1), 255, np.uint8)], axis=-1)
     return mode, vector_histogram(image, mode=mode, block=block)
 
 
@@ -175,12 +183,16 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
     go to :func:`vqimage.fit` (``reconstruction``, ``fixed``, ...);
     ``max_pixels`` is :func:`vqimage.load_image`'s limit.
 
-    Mixed inputs follow one rule: with ``mode='auto'``, when some files are
-    color and others gray, the codebook is a color palette and the gray
-    files are counted (and later quantized) as color, their gray replicated
-    to RGB -- nothing is lost, as every gray is a color. Which files were
-    promoted is said once, through ``on_note(message)`` (default: a
-    :class:`~vqimage.FitWarning`).
+    Mixed inputs follow one rule: nothing is lost. With ``mode='auto'``,
+    when some files are color and others gray, the codebook is a color
+    palette and the gray files are counted (and later quantized) as color,
+    their gray replicated to RGB. When some color files have alpha and
+    others not, the palette is RGBA and the others count as opaque. Which
+    files were promoted is said once, through ``on_note(message)``
+    (default: a :class:`~vqimage.FitWarning`). A color palette is fitted
+    in :func:`vqimage.quantize`'s default space (Oklab for RGB, 'composite'
+    for RGBA) unless ``space`` is given; 16-bit color is rounded to 8 bits
+    as there.
 
     Raises
     ------
@@ -191,14 +203,22 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
     block = (2, 2) if block is None and mode == "block" else block
     files = [str(f) for f in files]
     parts = _read_histograms(files, mode, block, max_pixels, workers, scheduler, on_failure)
-    kinds = {kind for kind, _ in parts.values()}
-    if len(kinds) > 1:  # only 'auto' mixes kinds: gray and color
-        gray = [path for path, (kind, _) in parts.items() if kind == "gray"]
-        note = (f"{len(gray)} of {len(parts)} inputs are gray and the others color: the shared codebook is a color "
-                f"palette and the gray inputs are quantized in color ({', '.join(gray[:3])}"
-                f"{', ...' if len(gray) > 3 else ''}).")
-        parts = {path: part for path, part in parts.items() if part[0] == "color"}
-        parts.update(_read_histograms(gray, "color", block, max_pixels, workers, scheduler, on_failure, empty=True))
+    notes = []
+
+    def promote(paths, to, what):
+        notes.append(f"{len(paths)} of {len(parts)} inputs {what} ({', '.join(paths[:3])}"
+                     f"{', ...' if len(paths) > 3 else ''}).")
+        kept = {path: part for path, part in parts.items() if path not in paths}
+        return kept | _read_histograms(paths, to, block, max_pixels, workers, scheduler, on_failure, empty=True)
+
+    if len({kind for kind, _ in parts.values()}) > 1:  # only 'auto' mixes kinds: gray and color
+        parts = promote([path for path, (kind, _) in parts.items() if kind == "gray"], "color",
+                        "are gray and the others color: the shared codebook is a color palette and the gray inputs "
+                        "are quantized in color")
+    if len({hist.vectors.shape[1] for kind, hist in parts.values() if kind == "color"}) > 1:
+        parts = promote([path for path, (_, hist) in parts.items() if hist.vectors.shape[1] == 3], "rgba",
+                        "have no alpha and the others do: they count as opaque in the shared RGBA palette")
+    for note in notes:
         if on_note is None:
             import warnings
 
@@ -211,6 +231,8 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
     total = sum(hist for _, hist in parts.values())
     if kind == "gray":
         fit_options.setdefault("reconstruction", "centroid")
+    if kind == "color" and fit_options.get("space") is None:  # quantize()'s perceptual defaults
+        fit_options["space"] = "oklab" if total.vectors.shape[1] == 3 else "composite"
     return fit(total, n_levels, mode=kind, strategy=strategy, **fit_options)
 
 
@@ -330,8 +352,6 @@ def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".
 
 def describe(record: dict) -> str:
     """One line on a quantized file, from its record (:func:`quantize_files`, or a summary with write info)."""
-    import numpy as np
-
     blocks = f"{'x'.join(map(str, record.get('block', ())))} blocks"
     what = {"gray": "levels", "color": "colors", "block": blocks}[record["mode"]]
     dtype = np.dtype(record["dtype"])
