@@ -68,6 +68,11 @@ def test_outputs_are_the_same_with_one_or_two_workers(folder, tmp_path, capsys):
         assert run(["quantize", folder, "-k", 8, "-o", tmp_path / f"w{workers}", "-j", workers, "-q"], capsys)[0] == 0
     for name in ("img0.png", "img1.png", "img2.png"):
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes()
+        # ... and what they hold: each pixel at the level of its bin (thresholds searched by numpy).
+        image = vqimage.load_image(folder / name)
+        cb = vqimage.fit(image, 8)
+        expected = cb.levels_as(np.uint8)[np.searchsorted(cb.thresholds, image, side="right")]
+        np.testing.assert_array_equal(vqimage.load_image(tmp_path / "w1" / name), expected)
 
 
 def test_existing_outputs_fail_alone_and_force_rewrites(folder, tmp_path, capsys):

@@ -70,12 +70,19 @@ def test_codes_are_uint16_above_256_levels():
     cb = vqimage.fit(image, 500)
     codes = vqimage.encode(image, cb)
     assert codes.dtype == np.uint16 and codes.max() == 499
-    np.testing.assert_array_equal(vqimage.decode(codes, cb), vqimage.decode(codes, cb))
+    # 1000 evenly spaced values in 500 levels: the optimum pairs neighbours (2i, 2i + 1) at 2i + 0.5,
+    # which decodes half to even to 2i.
+    np.testing.assert_array_equal(cb.levels, np.arange(500) * 2 + 0.5)
+    np.testing.assert_array_equal(codes, image // 2)
+    decoded = vqimage.decode(codes, cb)
+    assert decoded.dtype == np.uint16
+    np.testing.assert_array_equal(decoded, image // 2 * 2)
 
 
 def test_non_contiguous_views_and_determinism(camera):
     cb = vqimage.fit(camera, 8)
     view = camera[::3, ::-2]
+    np.testing.assert_array_equal(vqimage.encode(view, cb), np.searchsorted(cb.thresholds, view, side="right"))
     np.testing.assert_array_equal(vqimage.encode(view, cb), vqimage.encode(np.ascontiguousarray(view), cb))
     assert vqimage.encode(camera, cb).tobytes() == vqimage.encode(camera, vqimage.fit(camera, 8)).tobytes()
 
