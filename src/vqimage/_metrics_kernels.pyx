@@ -12,22 +12,33 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
-__all__ = ["ssim_2d", "squared_error"]
+__all__ = ["ssim_sum", "squared_error"]
 
 
-def ssim_2d(const double[:, ::1] x, const double[:, ::1] y, int window, double c1, double c2, double shift):
-    """Mean SSIM over every ``window`` x ``window`` box inside ``x`` and ``y`` (sample covariances).
+ctypedef fused pixel_t:
+    uint8_t
+    uint16_t
+    float
+    double
 
-    ``x`` and ``y`` are the images minus ``shift`` (centring keeps the sums of
-    squares small; variances and covariances do not change, and ``shift`` is
-    added back to the means of the luminance term). ``c1`` and ``c2`` are
-    SSIM's constants.
+
+def ssim_sum(const pixel_t[:, :] x, const pixel_t[:, :] y, int window, double c1, double c2, double shift):
+    """Sum of SSIM over every ``window`` x ``window`` box inside ``x`` and ``y`` (sample covariances).
+
+    ``x`` and ``y`` are rows of the images in their own dtype (any strides:
+    a channel of a color image is a view, not a copy), read as float64 minus
+    ``shift`` (centring keeps the sums of squares small; variances and
+    covariances do not change, and ``shift`` is added back to the means of
+    the luminance term). ``c1`` and ``c2`` are SSIM's constants. A band of
+    an image is the rows of its boxes plus ``window - 1`` more below: the
+    caller adds the bands' sums, so that no float64 copy of a whole image is
+    ever made. Memory: five running column sums of one row.
     """
     cdef Py_ssize_t h = x.shape[0], w = x.shape[1], oh = h - window + 1, ow = w - window + 1, i, j, r
     cdef double n = window * window, cov_norm = n / (n - 1), total = 0.0
-    cdef double bx, by, bxx, byy, bxy, ux, uy, vx, vy, vxy, a, b, mx, my
+    cdef double bx, by, bxx, byy, bxy, ux, uy, vx, vy, vxy, a, b, mx, my, p, q, p0, q0
     if oh < 1 or ow < 1 or y.shape[0] != h or y.shape[1] != w or window < 2:
-        raise ValueError("ssim_2d: the images must match and hold at least one window.")
+        raise ValueError("ssim_sum: the images must match and hold at least one window.")
     cdef double* cols = <double*>malloc(5 * w * sizeof(double))
     if cols == NULL:
         raise MemoryError("Not enough memory for SSIM.")
@@ -44,11 +55,13 @@ def ssim_2d(const double[:, ::1] x, const double[:, ::1] y, int window, double c
             cyy[j] = 0.0
             cxy[j] = 0.0
             for r in range(window):
-                cx[j] += x[r, j]
-                cy[j] += y[r, j]
-                cxx[j] += x[r, j] * x[r, j]
-                cyy[j] += y[r, j] * y[r, j]
-                cxy[j] += x[r, j] * y[r, j]
+                p = <double>x[r, j] - shift
+                q = <double>y[r, j] - shift
+                cx[j] += p
+                cy[j] += q
+                cxx[j] += p * p
+                cyy[j] += q * q
+                cxy[j] += p * q
         for i in range(oh):
             bx = by = bxx = byy = bxy = 0.0
             for j in range(window):
@@ -76,13 +89,17 @@ def ssim_2d(const double[:, ::1] x, const double[:, ::1] y, int window, double c
                 total += a / b
             if i + 1 < oh:
                 for j in range(w):
-                    cx[j] += x[i + window, j] - x[i, j]
-                    cy[j] += y[i + window, j] - y[i, j]
-                    cxx[j] += x[i + window, j] * x[i + window, j] - x[i, j] * x[i, j]
-                    cyy[j] += y[i + window, j] * y[i + window, j] - y[i, j] * y[i, j]
-                    cxy[j] += x[i + window, j] * y[i + window, j] - x[i, j] * y[i, j]
+                    p = <double>x[i + window, j] - shift
+                    q = <double>y[i + window, j] - shift
+                    p0 = <double>x[i, j] - shift
+                    q0 = <double>y[i, j] - shift
+                    cx[j] += p - p0
+                    cy[j] += q - q0
+                    cxx[j] += p * p - p0 * p0
+                    cyy[j] += q * q - q0 * q0
+                    cxy[j] += p * q - p0 * q0
     free(cols)
-    return total / (oh * ow)
+    return total
 
 
 ctypedef fused sample_t:

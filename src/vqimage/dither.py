@@ -325,7 +325,7 @@ def dither_codes(
             kind = "RGB" if CHANNELS[space] == 3 else "RGBA"
             raise ValueError(f"The 'space' parameter of {_CALLER} is {space!r}, which applies to {kind} images only. "
                              f"Got shape {image.shape}; pass space='rgb'.")
-        image = to_space(image.reshape(-1, d), space).reshape(image.shape)
+        image = _in_space(image, space)
         levels = np.ascontiguousarray(to_space(levels, space))
     k = levels.shape[0]
     strength = 0.0 if method == "none" else float(strength)
@@ -359,6 +359,22 @@ def dither_codes(
         taps = _taps(method)
         diffuse(image, quant, spec, nearest, high, taps, strength, serpentine, selective, params, out)
     return out.astype(np.uint8 if k <= 256 else np.uint16, copy=False)
+
+
+def _in_space(image: np.ndarray, space: str) -> np.ndarray:
+    """The (H, W, d) image as float64 points of ``space``, converted in bands of rows.
+
+    Whole-image conversion made several float64 temporaries of the image
+    (RGBA composite: four, 32 bytes per pixel each); bands keep only the
+    result. Every pixel is converted on its own, so the points are the same.
+    """
+    h, w, d = image.shape
+    out = np.empty(image.shape, np.float64)
+    rows = max(1, (1 << 18) // w)
+    for start in range(0, h, rows):
+        band = image[start : start + rows]
+        out[start : start + rows] = to_space(band.reshape(-1, d), space).reshape(band.shape)
+    return out
 
 
 def _nearest_other(levels: np.ndarray) -> np.ndarray:

@@ -3,7 +3,10 @@
 Differences are taken in float64, never in the images' own dtype. The peak
 of PSNR and SSIM is an explicit ``data_range``, or for integer images the
 full range of their dtype (255 for uint8, 65535 for uint16); float images
-must say theirs. ``psnr`` never guesses a range from the data.
+must say theirs. ``psnr`` never guesses a range from the data. MSE, PSNR,
+max error and SSIM read the images in place or convert them in pieces of at
+most :data:`_PIECE_VALUES` values (SSIM: bands of rows with the rows below
+that its window reaches): no float64 copy of a whole image is made.
 
 :class:`Evaluation` is the one record of what a quantization cost (MSE,
 PSNR, SSIM, max error, bytes and bits per pixel): :func:`vqimage.quantize`,
@@ -195,16 +198,52 @@ def evaluate_histogram(values, counts, decoded, *, data_range=None, dtype=None) 
 
 
 def _errors(reference: np.ndarray, test: np.ndarray) -> tuple[float, float]:
-    """(MSE, largest absolute difference): exact integer sums for 8/16-bit images, float64 otherwise."""
+    """(MSE, largest absolute difference): exact integer sums for 8/16-bit images, float64 otherwise.
+
+    Both go through the images in pieces of at most :data:`_PIECE_VALUES`
+    values, so that no float64 copy of a whole image is made.
+    """
     if reference.size == 0:
         return 0.0, 0.0
-    if reference.dtype == test.dtype and reference.dtype in (np.uint8, np.uint16) and reference.size <= 1 << 31:
+    if reference.dtype == test.dtype and reference.dtype in (np.uint8, np.uint16):
         from ._metrics_kernels import squared_error
 
-        total, largest = squared_error(reference, test)
+        total = largest = 0
+        for a, b in _pieces(reference, test, _PIECE_VALUES):
+            part, top = squared_error(a, b)
+            total, largest = total + part, max(largest, top)
         return total / reference.size, float(largest)
-    diff = reference.astype(np.float64) - test.astype(np.float64)
-    return float(np.mean(diff * diff)), float(np.max(np.abs(diff)))
+    total, largest = 0.0, 0.0
+    for a, b in _pieces(reference, test, _PIECE_VALUES):
+        diff = np.subtract(a, b, dtype=np.float64)  # cast value by value: one float64 piece, not three
+        largest = max(largest, float(diff.max()), -float(diff.min()))
+        np.multiply(diff, diff, out=diff)
+        total += float(np.sum(diff))
+        del diff  # before the next piece is made
+    return total / reference.size, largest
+
+
+#: Values per piece or band where the metrics convert to float64 (8 MiB of float64 each).
+_PIECE_VALUES = 1 << 20
+
+
+def _pieces(a: np.ndarray, b: np.ndarray, limit: int):
+    """Matching pieces of two same-shape arrays, each at most ``limit`` values (views where possible)."""
+    if a.size <= limit or a.ndim == 0:
+        yield a, b
+    elif a.ndim == 1 or (a.flags.c_contiguous and b.flags.c_contiguous):
+        a, b = a.reshape(-1), b.reshape(-1)
+        for start in range(0, a.size, limit):
+            yield a[start : start + limit], b[start : start + limit]
+    else:
+        per = a[0].size
+        if per > limit:
+            for i in range(a.shape[0]):
+                yield from _pieces(a[i], b[i], limit)
+            return
+        step = limit // per
+        for start in range(0, a.shape[0], step):
+            yield a[start : start + step], b[start : start + step]
 
 
 def _psnr(error: float, top: float) -> float:
@@ -293,8 +332,9 @@ def ssim(reference, test, *, data_range=None, channel_axis=None) -> float:
     Gray images of any dimension; ``data_range`` as for :func:`psnr`. Color
     images: pass ``channel_axis=-1`` to average the channels' SSIM.
     Images smaller than the 7-pixel window fall back to the largest odd window
-    that fits. Computed with running sums, without importing scipy (see
-    ``_windowed_ssim``).
+    that fits. Computed with running sums, without importing scipy, and
+    without float64 copies of the images: 8/16-bit and float images are read
+    in place, other dtypes converted in bands (see ``_ssim``).
 
     Examples
     --------
@@ -412,25 +452,109 @@ def _png(rgb: np.ndarray):
     return buffer
 
 
-def _ssim(reference, test, top, channel_axis) -> float:
-    if channel_axis is not None:
-        return float(np.mean([
-            _ssim(np.take(reference, c, axis=channel_axis), np.take(test, c, axis=channel_axis), top, None)
-            for c in range(reference.shape[channel_axis])
-        ]))
+def _ssim(reference, test, top, channel_axis, band=None) -> float:
+    """SSIM with no float64 copy of the images: read in place, or converted ``band`` rows of windows at a time.
+
+    scikit-image's ``structural_similarity`` (uniform window, sample
+    covariance) filters whole images (edges reflected) and averages S over
+    the pixels at least ``(window - 1) / 2`` from every edge: exactly the
+    windows that fit inside, which running sums give. Importing
+    ``skimage.metrics`` (scipy.ndimage) took 0.36 s and computing 0.14 s of a
+    0.7 s ``vqimage quantize`` of a 512x512 photo, and its float64 filters
+    take ~40 bytes per pixel; the compiled kernel agrees with it to 1e-13
+    (tests/test_metrics.py). ``band`` (tests) sets the rows of windows per
+    band; by default bands hold :data:`_PIECE_VALUES` values where a dtype
+    has to be converted, and the whole image where it is read in place.
+    """
+    if channel_axis is not None:  # each channel is a view, not a copy
+        axis = channel_axis % reference.ndim
+        at = (slice(None),) * axis
+        return float(np.mean([_ssim(reference[at + (c,)], test[at + (c,)], top, None, band)
+                              for c in range(reference.shape[axis])]))
     smallest = min(reference.shape)
     window = 7 if smallest >= 7 else max(smallest - (1 - smallest % 2), 1)
-    x, y = reference.astype(np.float64), test.astype(np.float64)
+    c1, c2 = (0.01 * top) ** 2, (0.03 * top) ** 2
     if window < 3:
-        # Too small for a window: SSIM of the whole image as one window.
-        a, b = x.ravel(), y.ravel()
-        c1, c2 = (0.01 * top) ** 2, (0.03 * top) ** 2
-        cov = np.mean((a - a.mean()) * (b - b.mean()))
-        return float(
-            (2 * a.mean() * b.mean() + c1) * (2 * cov + c2)
-            / ((a.mean() ** 2 + b.mean() ** 2 + c1) * (a.var() + b.var() + c2))
-        )
-    return _windowed_ssim(x, y, top, window)
+        return _whole_ssim(reference, test, c1, c2)
+    # Both images are centred on the reference's mean, which leaves every variance and covariance
+    # unchanged and keeps the sums of squares small. Neither needs a copy: 8/16-bit sums are exact.
+    if reference.dtype.kind in "ui" and reference.dtype.itemsize <= 2:
+        shift = int(np.sum(reference, dtype=np.int64)) / reference.size
+    else:
+        shift = float(np.mean(reference, dtype=np.float64))
+    if reference.ndim == 2:
+        total = _ssim_rows(reference, test, window, c1, c2, shift, band)
+    else:
+        total = _ssim_volume(reference, test, window, c1, c2, shift, band)
+    return float(total / math.prod(n - window + 1 for n in reference.shape))
+
+
+def _whole_ssim(x, y, c1, c2) -> float:
+    """SSIM of an image too thin for a 3-pixel window: the whole image as one window (population moments).
+
+    Two passes over pieces (means, then centred moments) instead of float64 copies.
+    """
+    n = x.size
+    sx = sy = 0.0
+    for a, b in _pieces(x, y, _PIECE_VALUES):
+        sx += float(np.sum(a, dtype=np.float64))
+        sy += float(np.sum(b, dtype=np.float64))
+    mx, my = sx / n, sy / n
+    vx = vy = cov = 0.0
+    for a, b in _pieces(x, y, _PIECE_VALUES):
+        a, b = np.subtract(a, mx, dtype=np.float64), np.subtract(b, my, dtype=np.float64)
+        vx += float(np.sum(a * a))
+        vy += float(np.sum(b * b))
+        cov += float(np.sum(a * b))
+    return float((2 * mx * my + c1) * (2 * cov / n + c2) / ((mx * mx + my * my + c1) * (vx / n + vy / n + c2)))
+
+
+def _ssim_rows(x, y, window, c1, c2, shift, band) -> float:
+    """Sum of SSIM over the windows of 2-D images, by the compiled running sums, ``band`` rows of windows at a time.
+
+    8/16-bit and float images are read in place (a channel of a color image
+    as a strided view); other dtypes are converted band by band, each band
+    with the ``window - 1`` rows below it that its windows reach.
+    """
+    from ._metrics_kernels import ssim_sum
+
+    native = x.dtype == y.dtype and x.dtype in (np.uint8, np.uint16, np.float32, np.float64)
+    rows = x.shape[0] - window + 1
+    if band is None:
+        band = rows if native else max(1, _PIECE_VALUES // x.shape[1])
+    total = 0.0
+    for start in range(0, rows, band):
+        a, b = x[start : start + band + window - 1], y[start : start + band + window - 1]
+        if not native:
+            a, b = a.astype(np.float64), b.astype(np.float64)
+        total += ssim_sum(a, b, window, c1, c2, shift)
+        del a, b
+    return total
+
+
+def _ssim_volume(x, y, window, c1, c2, shift, band) -> float:
+    """Sum of SSIM over the windows of an n-D volume, in slabs of ``band`` windows along the first axis.
+
+    Each slab, with the ``window - 1`` planes below it that its windows
+    reach, is converted to float64 and box-filtered by running sums in numpy.
+    """
+    rows = x.shape[0] - window + 1
+    if band is None:
+        band = max(1, _PIECE_VALUES // math.prod(x.shape[1:]))
+    n = window**x.ndim
+    cov_norm = n / (n - 1)
+    total = 0.0
+    for start in range(0, rows, band):
+        a = x[start : start + band + window - 1].astype(np.float64) - shift
+        b = y[start : start + band + window - 1].astype(np.float64) - shift
+        ux, uy = _box_mean(a, window), _box_mean(b, window)
+        vx = cov_norm * (_box_mean(a * a, window) - ux * ux)
+        vy = cov_norm * (_box_mean(b * b, window) - uy * uy)
+        vxy = cov_norm * (_box_mean(a * b, window) - ux * uy)
+        ux, uy = ux + shift, uy + shift
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+        total += float(s.sum(dtype=np.float64))
+    return total
 
 
 def _box_mean(a: np.ndarray, window: int) -> np.ndarray:
@@ -443,37 +567,6 @@ def _box_mean(a: np.ndarray, window: int) -> np.ndarray:
         later[axis], earlier[axis] = slice(window, None), slice(None, -window)
         a = np.concatenate([sums[tuple(first)], sums[tuple(later)] - sums[tuple(earlier)]], axis=axis)
     return a / window**a.ndim
-
-
-def _windowed_ssim(x: np.ndarray, y: np.ndarray, top: float, window: int) -> float:
-    """scikit-image's ``structural_similarity`` (uniform window, sample covariance), without scipy.
-
-    skimage filters the whole image (edges reflected) and then averages S over
-    the pixels at least ``(window - 1) / 2`` from every edge: exactly the
-    windows that fit inside the image, which running sums give directly.
-    Importing ``skimage.metrics`` (scipy.ndimage) took 0.36 s and computing
-    0.14 s of a 0.7 s ``vqimage quantize`` of a 512x512 photo; the compiled
-    kernel takes a few ms and agrees with skimage to 1e-13
-    (tests/test_metrics.py). Both images are centred on the reference's mean
-    first, which leaves every variance and covariance unchanged and keeps the
-    sums of squares small.
-    """
-    shift = float(x.mean())
-    x, y = x - shift, y - shift
-    c1, c2 = (0.01 * top) ** 2, (0.03 * top) ** 2
-    if x.ndim == 2:
-        from ._metrics_kernels import ssim_2d
-
-        return float(ssim_2d(np.ascontiguousarray(x), np.ascontiguousarray(y), window, c1, c2, shift))
-    ux, uy = _box_mean(x, window), _box_mean(y, window)  # volumes: running sums in numpy
-    n = window**x.ndim
-    cov_norm = n / (n - 1)
-    vx = cov_norm * (_box_mean(x * x, window) - ux * ux)
-    vy = cov_norm * (_box_mean(y * y, window) - uy * uy)
-    vxy = cov_norm * (_box_mean(x * y, window) - ux * uy)
-    ux, uy = ux + shift, uy + shift
-    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-    return float(s.mean(dtype=np.float64))
 
 
 def bits_per_pixel(n_bytes: int, shape) -> float:
