@@ -27,6 +27,10 @@ The parts, each with its goal from the design:
 9. The command line as users run it: whole processes against pngquant 3 and
    2.17, imports, and the first run after installing a wheel
    (``benchmarks.cli_bench``).
+11. Memory: peak RSS of whole ``vqimage`` processes (quantize, compress,
+    decompress) on 12 MP and 64 MP images and a hostile PNG, against a budget
+    of 12x the decoded bytes + 300 MB (``benchmarks.memory``; it also runs
+    alone and then replaces only its own section of RESULTS.md).
 
 The helpers all parts share (timing, tables, machine load) are in
 ``benchmarks.common``.
@@ -74,6 +78,7 @@ from benchmarks.common import (
     wait_for_quiet,
 )
 from benchmarks.dask_bench import bench_dask
+from benchmarks.memory import bench_memory
 from benchmarks.perceptual import bench_perceptual
 from vqimage.io import FaceUnavailable
 from vqimage.metrics import mse
@@ -892,12 +897,14 @@ def run_benchmarks(args, log):
     log("part 9 done")
     perceptual_md, perceptual_goals = bench_perceptual(args, log)
     log("part 10 done")
+    memory_md, memory_goals = bench_memory(args, log)
+    log("part 11 done")
     return {
         "sections": [face_md, wide_md, dp_md, tp_md, pack_md, storage_md, color_md, dither_md, target_md, batch_md,
-                     unreachable_md, dask_md, cli_md, perceptual_md],
+                     unreachable_md, dask_md, cli_md, perceptual_md, memory_md],
         "goals": goal_rows(face_res, wide_res, dp_res, packed_size) + storage_goals(storage_res, face_name)
         + color_goals + dither_goals + target_goals + unreachable_goals + dask_goals + cli_goals
-        + perceptual_goals,
+        + perceptual_goals + memory_goals,
         "color_notes": color_notes,
         "face_name": face_name, "face_note": face_note, "make_s": make_s,
     }
