@@ -101,3 +101,21 @@ def test_vqimage_debug_shows_the_traceback(monkeypatch):
     monkeypatch.setenv("VQIMAGE_DEBUG", "1")
     with pytest.raises(FileNotFoundError, match="no-such-file.png: no such file"):
         main(["quantize", "no-such-file.png", "-k", "4", "-o", "x.png"])
+
+
+def test_library_warnings_stay_off_stderr_unless_verbose(tmp_path, monkeypatch, capsys):
+    import warnings
+
+    summary = Quantized.summary
+
+    def noisy(self):
+        warnings.warn("noisy library", RuntimeWarning)
+        return summary(self)
+
+    monkeypatch.setattr(Quantized, "summary", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning that got through would fail the run
+        assert main(["quantize", "camera", "-k", "4", "-o", str(tmp_path / "a.png")]) == 0
+        assert "noisy" not in capsys.readouterr().err
+        assert main(["quantize", "camera", "-k", "4", "-v", "-o", str(tmp_path / "b.png")]) == 1
+        assert "vqimage: error: noisy library" in capsys.readouterr().err

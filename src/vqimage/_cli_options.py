@@ -91,7 +91,8 @@ BATCH_OPTIONS = (
     click.option("--shared-codebook", is_flag=True, help="Fit one codebook on all inputs (their summed histograms)."),
     click.option("-j", "--workers", type=click.IntRange(1, 256), help="Several inputs: files processed at once "
                                                                       "(default: the number of cores)."),
-    click.option("-v", "--verbose", is_flag=True, help="Several inputs: a line per file as it is done."),
+    click.option("-v", "--verbose", is_flag=True, help="Several inputs: a line per file as it is done. Also "
+                 "shows the warnings of the libraries vqimage uses (hidden otherwise)."),
     click.option("--chunks", metavar="ROWS[xCOLS]", help="Process a zarr array or a big TIFF chunk by chunk with "
                  "Dask (never all in memory) into OUT.zarr; default: the input's own chunks or tiles."),
     click.option("--scheduler", metavar="WHERE", help="Dask scheduler for chunked work and several inputs: threads, "

@@ -400,9 +400,12 @@ def images():
 
 def main(argv=None) -> int:
     """Run the command line; return the exit code instead of exiting."""
+    args = sys.argv[1:] if argv is None else [str(a) for a in argv]
     try:
         # Not cli.main(): on Ctrl-C it prints a blank line of its own before any message.
-        with cli.make_context("vqimage", sys.argv[1:] if argv is None else list(argv)) as context:
+        with cli.make_context("vqimage", args) as context, warnings.catch_warnings():
+            if not {"-v", "--verbose"} & set(args):  # libraries' warnings are not the user's business
+                warnings.simplefilter("ignore")      # (vqimage's own FitWarnings are notes, see _quantize_one)
             code = cli.invoke(context)
         if isinstance(code, int):
             return code
