@@ -25,7 +25,7 @@ _MAX_COMPONENTS = 16
 
 
 def code_dtype(n_levels: int) -> np.dtype:
-    """Smallest unsigned dtype that holds codes ``0 .. n_levels - 1``."""
+    """Smallest unsigned dtype that holds the codes 0 to ``n_levels - 1``."""
     return np.dtype(np.uint8) if n_levels <= 256 else np.dtype(np.uint16)
 
 
@@ -76,6 +76,10 @@ class Codebook:
         closer to what the eye sees; 'composite' (RGBA codebooks), the
         squared error of the colors composited on black plus on white (see
         :mod:`vqimage._spaces`). The levels are sRGB(A) colors either way.
+    counts : array_like of float, shape (k,), optional
+        The weight (pixel count) of each code in the data the codebook was
+        fitted on, when the fit knows it (gray fits do). Shown by the
+        notebook display; not part of :meth:`to_config` or of equality.
 
     Examples
     --------
@@ -94,7 +98,7 @@ class Codebook:
     """
 
     def __init__(self, levels, edges=None, *, strategy: str, reconstruction: str, dtype, mode=None, block=None,
-                 space: str = "rgb"):
+                 space: str = "rgb", counts=None):
         levels = np.array(levels, dtype=np.float64)
         if mode is None:
             mode = "gray" if levels.ndim <= 1 else "color"
@@ -143,7 +147,14 @@ class Codebook:
         if space != "rgb" and not (mode == "color" and levels.shape[1] == CHANNELS[space]):
             raise ValueError(f"space={space!r} is for {'RGB' if CHANNELS[space] == 3 else 'RGBA'} color codebooks; "
                              f"this one is {mode} with {1 if levels.ndim == 1 else levels.shape[1]} component(s).")
+        if counts is not None:
+            counts = np.array(counts, dtype=np.float64)
+            if counts.shape != (levels.shape[0],) or not np.isfinite(counts).all() or (counts < 0).any():
+                raise ValueError(f"A codebook's counts are {levels.shape[0]} finite weights >= 0, one per level. "
+                                 f"Got shape {counts.shape}.")
+            counts.flags.writeable = False
         levels.flags.writeable = False
+        self.counts = counts
         self.levels = levels
         self.edges = edges
         self.mode = mode
@@ -275,6 +286,12 @@ class Codebook:
         return self.to_config() == other.to_config()
 
     __hash__ = None
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the levels or colors as swatches and, for gray levels, the bins' histogram."""
+        from ._display import codebook_html
+
+        return codebook_html(self)
 
     def __repr__(self) -> str:
         mode = "" if self.mode == "gray" else f"mode={self.mode!r}, n_components={self.n_components}, "

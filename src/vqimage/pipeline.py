@@ -210,6 +210,12 @@ class Quantized:
             "notes": list(self.notes),
         }
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the image and its reconstruction side by side, the metrics and the codebook."""
+        from ._display import quantized_html
+
+        return quantized_html(self)
+
     def __repr__(self) -> str:
         what = {"gray": "gray levels", "color": "colors",
                 "block": f"{'x'.join(map(str, self.codebook.block or ()))} blocks"}[self.mode]

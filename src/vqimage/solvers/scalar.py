@@ -290,7 +290,7 @@ def _build(hist, thresholds, low, high, strategy, reconstruction, *, drop_empty=
     else:
         levels = midpoints
     levels = np.where(occupied, levels, midpoints)
-    return Codebook(levels, edges, strategy=strategy, reconstruction=reconstruction, dtype=hist.dtype)
+    return Codebook(levels, edges, strategy=strategy, reconstruction=reconstruction, dtype=hist.dtype, counts=weight)
 
 
 def max_error_codebook(image, max_error: float) -> Codebook:
@@ -335,4 +335,5 @@ def max_error_codebook(image, max_error: float) -> Codebook:
     if integer:
         levels = np.clip(np.rint(levels), high - bound, low + bound)
     edges = np.concatenate([[values[0]], (high[:-1] + low[1:]) / 2, [values[-1]]])
-    return Codebook(levels, edges, strategy="max-error", reconstruction="centroid", dtype=hist.dtype)
+    return Codebook(levels, edges, strategy="max-error", reconstruction="centroid", dtype=hist.dtype,
+                    counts=np.add.reduceat(counts, starts))
