@@ -55,6 +55,11 @@ def _datasets(camera_column):
         {"encode": "onehot-dense"},
         *({"encode": "ordinal", "strategy": s} for s in STRATEGIES),
         {"encode": "ordinal", "dtype": np.float64, "reconstruction": "midpoint"},
+        # The settings that restore scikit-learn's behaviour.
+        *(
+            {"encode": encode, "dtype": None, "reconstruction": "midpoint", "subsample": 200_000}
+            for encode in ("ordinal", "onehot")
+        ),
     ],
     ids=str,
 )
@@ -79,6 +84,19 @@ def test_check_estimator_unweighted_quantile_method():
     expected = dict.fromkeys(WEIGHT_CHECKS, LINEAR_REFUSES_WEIGHTS)
     results = check_estimator(est, expected_failed_checks=expected)
     assert {r["check_name"] for r in results if r["status"] == "xfail"} == set(WEIGHT_CHECKS)
+
+
+# scikit-learn skips this check for its own 'kmeans' (KMeans with weights is not the same as
+# with repeated rows); kmeans_method='sklearn' runs that KMeans.
+SKLEARN_KMEANS_WEIGHTS = "KMeans (kmeans_method='sklearn') is not weight-equivalent, as in KBinsDiscretizer"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # KMeans on data with fewer values than bins
+def test_check_estimator_sklearn_kmeans():
+    est = KBinsQuantizer(encode="ordinal", strategy="kmeans", kmeans_method="sklearn", dtype=None)
+    check = "check_sample_weight_equivalence_on_dense_data"
+    results = check_estimator(est, expected_failed_checks={check: SKLEARN_KMEANS_WEIGHTS})
+    assert {r["check_name"] for r in results if r["status"] == "xfail"} == {check}
 
 
 @pytest.mark.filterwarnings("ignore::vqimage.FitWarning")
@@ -188,14 +206,86 @@ def test_integer_weights_equal_repeated_rows(strategy, quantile_method):
     np.testing.assert_array_equal(weighted.inverse_transform(codes), repeated.inverse_transform(codes))
 
 
-def test_subsample_draws_the_same_rows_as_sklearn():
-    X = _random(2, n=5000)
+@pytest.mark.filterwarnings("ignore::UserWarning")  # KMeans on float32 draws
+@pytest.mark.parametrize(
+    "strategy, quantile_method",
+    [
+        ("uniform", "linear"),
+        ("quantile", "averaged_inverted_cdf"),
+        ("quantile", "linear"),
+        ("kmeans", "linear"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_subsample_draws_the_same_rows_as_sklearn(strategy, quantile_method, dtype):
+    # With subsampling the weights are used by the draw, so even 'linear' accepts them.
+    X = _random(2, n=5000).astype(dtype)
     weights = np.random.default_rng(4).uniform(0, 2, size=len(X))
-    params = dict(n_bins=4, encode="ordinal", strategy="uniform", subsample=1000, random_state=7)
-    ours = KBinsQuantizer(**params).fit(X, sample_weight=weights)
+    params = dict(n_bins=4, encode="ordinal", strategy=strategy, quantile_method=quantile_method)
+    ours = KBinsQuantizer(**params, **{**SKLEARN_SETTINGS, "subsample": 1000, "random_state": 7})
+    ours.fit(X, sample_weight=weights)
+    params.update(subsample=1000, random_state=7)
     theirs = KBinsDiscretizer(**params).fit(X, sample_weight=weights)
     for a, b in zip(ours.bin_edges_, theirs.bin_edges_, strict=True):
         np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))
+
+
+# The settings KBinsQuantizer's Notes name to restore scikit-learn's behaviour (dtype=None,
+# subsample=200_000 are KBinsDiscretizer's defaults).
+SKLEARN_SETTINGS = dict(dtype=None, subsample=200_000, reconstruction="midpoint", kmeans_method="sklearn")
+CASES = [
+    ("uniform", "averaged_inverted_cdf"),
+    ("kmeans", "averaged_inverted_cdf"),
+    ("quantile", "averaged_inverted_cdf"),
+    ("quantile", "inverted_cdf"),
+    ("quantile", "linear"),
+    ("quantile", "hazen"),
+]
+
+
+def _tied(dtype, n=300, seed=5):
+    """Three features with many ties (and one with more bins than values), in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.integers(0, 12, n), rng.integers(0, 4, n), rng.normal(size=n).round(1) * 10])
+    return X.astype(dtype)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # removed bins, KMeans's duplicate centres
+@pytest.mark.parametrize(
+    "strategy, quantile_method, weights",
+    [
+        (strategy, method, weights)
+        for strategy, method in CASES
+        for weights in ("none", "uniform", "integers")
+        # scikit-learn refuses sample weights with the other methods (see test_invalid_data).
+        if weights == "none" or method in ("averaged_inverted_cdf", "inverted_cdf")
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64])
+@pytest.mark.parametrize("encode", ["ordinal", "onehot"])
+def test_sklearn_settings_reproduce_kbinsdiscretizer(strategy, quantile_method, weights, dtype, encode):
+    # Edges, bin counts, codes and inverse, value for value and dtype for dtype, with sample
+    # weights (zeros included: integers in [0, 3]) and ties that make scikit-learn remove bins.
+    X = _tied(dtype)
+    rng = np.random.default_rng(6)
+    draws = {"none": None, "uniform": rng.uniform(0, 3, len(X)), "integers": rng.integers(0, 4, len(X))}
+    sample_weight = draws[weights]
+    params = dict(n_bins=[6, 7, 9], encode=encode, strategy=strategy, quantile_method=quantile_method)
+    theirs = KBinsDiscretizer(**params).fit(X, sample_weight=sample_weight)
+    ours = KBinsQuantizer(**params, **SKLEARN_SETTINGS).fit(X, sample_weight=sample_weight)
+    np.testing.assert_array_equal(ours.n_bins_, theirs.n_bins_)
+    assert ours.bin_edges_.shape == theirs.bin_edges_.shape
+    for mine, their in zip(ours.bin_edges_, theirs.bin_edges_, strict=True):
+        np.testing.assert_array_equal(mine, np.asarray(their, dtype=np.float64))
+    codes, their_codes = ours.transform(X), theirs.transform(X)
+    assert codes.dtype == their_codes.dtype and sp.issparse(codes) == sp.issparse(their_codes)
+    if sp.issparse(codes):
+        codes, their_codes = codes.toarray(), their_codes.toarray()
+    np.testing.assert_array_equal(codes, their_codes)
+    restored, their_restored = ours.inverse_transform(codes), theirs.inverse_transform(their_codes)
+    assert restored.dtype == their_restored.dtype
+    np.testing.assert_array_equal(restored, their_restored)
 
 
 # --- the seed: scikit-learn's Vector Quantization Example, KBinsQuantizer swapped in ---------
@@ -352,7 +442,12 @@ def test_code_dtypes(camera_column):
     assert KBinsQuantizer(4, encode="ordinal").fit(X).inverse_transform([[0, 3]]).dtype == np.float64
 
 
-@pytest.mark.parametrize("dtype", [None, np.float32, np.float64])
+# dtype -> the one-hot data's dtype for float64 input ('uint' is vqimage's default; None is
+# scikit-learn's: the input's float dtype).
+ONEHOT_DTYPES = {"uint": np.uint8, None: np.float64, np.float32: np.float32, np.float64: np.float64}
+
+
+@pytest.mark.parametrize("dtype", list(ONEHOT_DTYPES), ids=str)
 def test_onehot_layout_and_round_trip(dtype):
     X = _random(3, n=200)
     params = dict(n_bins=[2, 3, 5], strategy="uniform", dtype=dtype)
@@ -361,14 +456,24 @@ def test_onehot_layout_and_round_trip(dtype):
     dense = KBinsQuantizer(**params, encode="onehot-dense").fit(X)
     sparse_codes, dense_codes = onehot.transform(X), dense.transform(X)
     assert isinstance(sparse_codes, sp.csr_matrix) and isinstance(dense_codes, np.ndarray)
-    assert sparse_codes.dtype == dense_codes.dtype == (dtype or np.uint8)
+    assert sparse_codes.dtype == dense_codes.dtype == ONEHOT_DTYPES[dtype]
     np.testing.assert_array_equal(sparse_codes.toarray(), dense_codes)
     theirs = KBinsDiscretizer(n_bins=[2, 3, 5], strategy="uniform", encode="onehot-dense").fit(X)
     np.testing.assert_array_equal(dense_codes, theirs.transform(X))
-    expected = ordinal.inverse_transform(ordinal.transform(X))
-    np.testing.assert_array_equal(onehot.inverse_transform(sparse_codes), expected)
-    np.testing.assert_array_equal(dense.inverse_transform(dense_codes), expected)
-    np.testing.assert_array_equal(dense.inverse_transform(sp.csr_array(dense_codes)), expected)
+    # The levels of each code, from the codebooks (float64, like every one-hot inverse).
+    codes = ordinal.transform(X).astype(np.intp)
+    expected = np.column_stack([cb.levels[codes[:, j]] for j, cb in enumerate(ordinal.codebooks_)])
+    for restored in (
+        onehot.inverse_transform(sparse_codes),
+        dense.inverse_transform(dense_codes),
+        dense.inverse_transform(sp.csr_array(dense_codes)),
+    ):
+        assert restored.dtype == np.float64
+        np.testing.assert_array_equal(restored, expected)
+    # Ordinal codes decode as scikit-learn's: float32 codes to float32, any other to float64.
+    restored = ordinal.inverse_transform(ordinal.transform(X))
+    assert restored.dtype == (np.float32 if dtype is np.float32 else np.float64)
+    np.testing.assert_array_equal(restored, expected.astype(restored.dtype))
 
 
 def test_centroid_reconstruction_is_each_bins_mean():
@@ -399,20 +504,29 @@ def test_feature_names_match_kbinsdiscretizer(encode):
 def test_constant_feature():
     X = np.column_stack([np.full(20, 7.5), np.arange(20.0)])
     est = KBinsQuantizer(4, encode="ordinal")
-    with pytest.warns(UserWarning, match="Feature 0 is constant and will be replaced with 0."):
+    with pytest.warns(vqimage.FitWarning, match="Feature 0 is constant and will be replaced with 0."):
         est.fit(X)
     np.testing.assert_array_equal(est.n_bins_, [1, 4])
-    np.testing.assert_array_equal(est.bin_edges_[0], [7.5, 7.5])
+    np.testing.assert_array_equal(est.bin_edges_[0], [-np.inf, np.inf])  # scikit-learn's
+    np.testing.assert_array_equal(est.codebooks_[0].edges, [7.5, 7.5])
     codes = est.transform(X)
     assert (codes[:, 0] == 0).all()
-    np.testing.assert_array_equal(est.inverse_transform(codes)[:, 0], 7.5)  # sklearn: NaN
+    np.testing.assert_array_equal(est.inverse_transform(codes)[:, 0], 7.5)
+    with pytest.warns(vqimage.FitWarning, match="Feature 0 is constant"):
+        est.set_params(reconstruction="midpoint").fit(X)
+    assert np.isnan(est.inverse_transform(codes)[:, 0]).all()  # the centre of [-inf, inf], as sklearn
 
 
 def test_fewer_values_than_bins():
     X = np.array([[0.0], [0.0], [1.0], [5.0]])
-    with pytest.warns(vqimage.FitWarning, match="only 3 distinct value"):
-        est = KBinsQuantizer(5, encode="ordinal", strategy="quantile").fit(X)
-    np.testing.assert_array_equal(est.inverse_transform(est.transform(X)), X)  # lossless
+    for strategy in ("kmeans", "optimal"):
+        with pytest.warns(vqimage.FitWarning, match="only 3 distinct values: 3 bins, one per value"):
+            est = KBinsQuantizer(5, encode="ordinal", strategy=strategy).fit(X)
+        np.testing.assert_array_equal(est.inverse_transform(est.transform(X)), X)  # lossless
+    # quantile: scikit-learn's percentiles [0, 0, 0, 1, 5, 5], bins narrower than 1e-8 removed.
+    with pytest.warns(vqimage.FitWarning, match="Bins whose width are too small"):
+        quantile = KBinsQuantizer(5, encode="ordinal", strategy="quantile").fit(X)
+    np.testing.assert_array_equal(quantile.bin_edges_[0], [0, 1, 5])
     uniform = KBinsQuantizer(5, encode="ordinal", strategy="uniform").fit(X)  # equal widths kept
     np.testing.assert_array_equal(uniform.bin_edges_[0], [0, 1, 2, 3, 4, 5])
 
@@ -420,9 +534,18 @@ def test_fewer_values_than_bins():
 def test_attributes(camera_column):
     est = KBinsQuantizer(8, strategy="optimal").fit(camera_column)
     assert est.n_features_in_ == 1
-    assert isinstance(est.bin_edges_, list) and est.bin_edges_[0].dtype == np.float64
+    # scikit-learn's layout: an object array of float64 edge arrays, one per feature.
+    assert est.bin_edges_.dtype == object and est.bin_edges_.shape == (1,)
+    assert est.bin_edges_[0].dtype == np.float64 and not est.bin_edges_[0].flags.writeable
     assert est.n_bins_.dtype == np.int64
     assert est.codebooks_[0] == vqimage.fit(camera_column, 8)
+
+
+def test_every_parameter_and_method_of_kbinsdiscretizer():
+    ours, theirs = KBinsQuantizer(), KBinsDiscretizer()
+    assert set(theirs.get_params()) <= set(ours.get_params())
+    public = {name for name in dir(theirs) if not name.startswith("_")}
+    assert public <= set(dir(ours)), public - set(dir(ours))
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -447,7 +570,12 @@ X4 = _random(2, n=40)
         ({"n_bins": [2, 3, 4]}, ValueError, r"n_bins must be a scalar or array of shape \(n_features,\)"),
         ({"strategy": "bogus"}, ValueError, "The 'strategy' parameter of KBinsQuantizer must be one of"),
         ({"encode": "bogus"}, ValueError, "The 'encode' parameter of KBinsQuantizer must be one of"),
-        ({"dtype": np.int32}, ValueError, "The 'dtype' parameter of KBinsQuantizer must be np.float32 or"),
+        (
+            {"dtype": np.int32},
+            ValueError,
+            "The 'dtype' parameter of KBinsQuantizer must be 'uint', np.float32, np.float64 or None.",
+        ),
+        ({"kmeans_method": "lloyd"}, ValueError, "The 'kmeans_method' parameter of KBinsQuantizer"),
         ({"quantile_method": "nearest"}, ValueError, "The 'quantile_method' parameter of KBinsQuantizer"),
         ({"reconstruction": "mean"}, ValueError, "The 'reconstruction' parameter of KBinsQuantizer"),
         ({"subsample": 0}, ValueError, "The 'subsample' parameter of KBinsQuantizer"),

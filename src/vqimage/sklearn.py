@@ -1,37 +1,13 @@
-"""KBinsQuantizer: scikit-learn's ``KBinsDiscretizer`` on vqimage's histogram fitting.
+"""KBinsQuantizer: scikit-learn's ``KBinsDiscretizer`` on vqimage's codebooks.
 
-A drop-in for :class:`sklearn.preprocessing.KBinsDiscretizer`: same
-parameters, attributes and methods, and the same edges and codes for
-'uniform' and 'quantile' (with ``reconstruction="midpoint"`` the same
-``inverse_transform`` too). Each feature is fitted as one vqimage
-:class:`~vqimage.Codebook` on its weighted histogram, so every row is cheap.
-
-Deliberate differences from ``KBinsDiscretizer``
-------------------------------------------------
-- ``transform`` returns integer codes (uint8 up to 256 bins, uint16 above)
-  with ``encode="ordinal"`` and ``dtype=None``, and uint8 one-hot data with
-  ``encode="onehot"``/``"onehot-dense"``; scikit-learn returns float64 (8x the
-  memory). Pass ``dtype=np.float64`` (or ``np.float32``) for its floats.
-- ``inverse_transform`` maps each code to its bin's mean
-  (``reconstruction="centroid"``, the MSE-optimal level);
-  ``reconstruction="midpoint"`` gives scikit-learn's bin centres.
-- ``strategy="optimal"`` (the exact MSE-optimal bins) is added; 'kmeans' is
-  Lloyd's algorithm on the histogram, run until the partition stops changing,
-  so its edges agree with scikit-learn's ``KMeans`` (which stops at ``tol``)
-  only closely, not exactly.
-- ``subsample`` defaults to None (every row): fitting on histograms makes rows
-  cheap. With an int, rows are resampled exactly as scikit-learn does.
-- ``bin_edges_`` is a list of read-only float64 arrays, not an object array;
-  ``codebooks_`` holds the fitted codebooks.
-- A constant feature gets the edges ``[c, c]`` and decodes to ``c``
-  (scikit-learn: ``[-inf, inf]`` and NaN).
-- 'quantile', 'kmeans' and 'optimal' give a feature with fewer distinct values
-  than ``n_bins`` one bin per value (lossless), and 'quantile' removes bins
-  that ties leave empty; both with a :class:`vqimage.FitWarning`, where
-  scikit-learn removes bins narrower than 1e-8.
-- Invalid parameters raise ValueError or TypeError (scikit-learn's
-  ``InvalidParameterError`` is both); ``inverse_transform`` refuses codes out
-  of range instead of wrapping them around.
+A drop-in for :class:`sklearn.preprocessing.KBinsDiscretizer`: every
+parameter, attribute and method, and every value scikit-learn accepts means
+what it means there. Only some defaults differ (integer codes, centroid
+reconstruction, kmeans run to convergence, no subsampling), each with the
+setting that restores scikit-learn's behaviour: see the Notes of
+:class:`KBinsQuantizer`. scikit-learn's own test module
+(``sklearn/preprocessing/tests/test_discretization.py``) runs against it in
+``tests/test_sklearn_suite.py``.
 """
 
 from __future__ import annotations
@@ -50,16 +26,16 @@ from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.utils import check_array, resample  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
-from ._validation import Interval, Options, check_param  # noqa: E402
-from .codebook import code_dtype  # noqa: E402
+from ._validation import FitWarning, Interval, Options, check_param  # noqa: E402
+from .codebook import Codebook, code_dtype  # noqa: E402
 from .histogram import histogram  # noqa: E402
 from .mapping import encode  # noqa: E402
-from .solvers import QUANTILE_METHODS, RECONSTRUCTIONS, STRATEGIES, fit, from_edges  # noqa: E402
+from .solvers import RECONSTRUCTIONS, STRATEGIES, fit, from_edges  # noqa: E402
 
 __all__ = ["KBinsQuantizer"]
 
 ENCODES = ("onehot", "onehot-dense", "ordinal")
-#: Every method scikit-learn accepts; those outside QUANTILE_METHODS go through np.percentile.
+#: Every method scikit-learn accepts (np.percentile's; the first two also with sample weights).
 PERCENTILE_METHODS = (
     "inverted_cdf",
     "averaged_inverted_cdf",
@@ -71,7 +47,11 @@ PERCENTILE_METHODS = (
     "median_unbiased",
     "normal_unbiased",
 )
+WEIGHTED_PERCENTILE_METHODS = ("averaged_inverted_cdf", "inverted_cdf")
+KMEANS_METHODS = ("converged", "sklearn")
 _MAX_BINS = 65536
+# scikit-learn removes 'quantile' and 'kmeans' bins this narrow (or narrower).
+_NARROW = 1e-8
 
 
 class _Where:
@@ -92,7 +72,13 @@ _PARAMETERS = {
     "encode": (Options(ENCODES),),
     "strategy": (Options(STRATEGIES),),
     "quantile_method": (Options(PERCENTILE_METHODS),),
-    "dtype": (_Where("np.float32 or np.float64", lambda v: v is np.float32 or v is np.float64), None),
+    "dtype": (
+        _Where(
+            "'uint', np.float32, np.float64",
+            lambda v: v is np.float32 or v is np.float64 or (isinstance(v, str) and v == "uint"),
+        ),
+        None,
+    ),
     "subsample": (Interval(int, 1, None), None),
     "random_state": (
         Interval(int, 0, 2**32 - 1),
@@ -100,15 +86,16 @@ _PARAMETERS = {
         None,
     ),
     "reconstruction": (Options(RECONSTRUCTIONS),),
+    "kmeans_method": (Options(KMEANS_METHODS),),
 }
 
 
 class KBinsQuantizer(TransformerMixin, BaseEstimator):
     """Bin continuous data into intervals, with vqimage's codebooks.
 
-    A drop-in for :class:`sklearn.preprocessing.KBinsDiscretizer`; see the
-    module notes for the deliberate differences (integer codes, centroid
-    reconstruction, ``strategy="optimal"``, ``subsample=None``).
+    A drop-in for :class:`sklearn.preprocessing.KBinsDiscretizer` (same
+    parameters, attributes and methods); see the Notes for the defaults that
+    differ and the settings that restore scikit-learn's behaviour.
 
     Parameters
     ----------
@@ -118,17 +105,19 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         'onehot': a sparse CSR one-hot matrix; 'onehot-dense': the same as a
         dense array; 'ordinal': the bin index of each value.
     strategy : {'uniform', 'quantile', 'kmeans', 'optimal'}, default='quantile'
-        'uniform': equal widths; 'quantile': equal counts; 'kmeans': Lloyd's
-        algorithm from the uniform bin centres (a local optimum); 'optimal':
-        the bins of least squared error (the global optimum).
+        'uniform': equal widths; 'quantile': equal weights, edges at
+        scikit-learn's quantiles; 'kmeans': Lloyd's algorithm from the
+        uniform bin centres (a local optimum; see ``kmeans_method``);
+        'optimal': the bins of least squared error (the global optimum).
     quantile_method : str, default='averaged_inverted_cdf'
         'quantile' only: any ``numpy.percentile`` method scikit-learn accepts.
         Only 'averaged_inverted_cdf' and 'inverted_cdf' support sample
         weights (unless subsampling is active, as in scikit-learn).
-    dtype : {np.float32, np.float64}, default=None
-        Output dtype of ``transform`` and ``inverse_transform``. None: integer
-        codes (uint8, or uint16 above 256 bins), uint8 one-hot data and
-        float64 reconstructions.
+    dtype : {'uint', None, np.float32, np.float64}, default='uint'
+        Output dtype of ``transform``. 'uint': integer codes (uint8, or
+        uint16 above 256 bins) and uint8 one-hot data. None: the input's
+        float dtype (float32 stays float32, anything else becomes float64),
+        as scikit-learn's None.
     subsample : int or None, default=None
         Fit on at most this many rows, drawn with replacement like
         scikit-learn (``sklearn.utils.resample``, weighted by
@@ -136,28 +125,79 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the subsampling.
     reconstruction : {'centroid', 'midpoint', 'median'}, default='centroid'
-        Value ``inverse_transform`` gives each bin: its mean (MSE-optimal),
-        the centre of its edges (scikit-learn's) or its median.
+        Value ``inverse_transform`` gives each bin: the mean of the fitted
+        values in it (MSE-optimal), the centre of its ``bin_edges_``
+        (scikit-learn's) or their median.
+    kmeans_method : {'converged', 'sklearn'}, default='converged'
+        'kmeans' only. 'converged': Lloyd's algorithm on the weighted
+        histogram, run until the partition stops changing. 'sklearn':
+        ``sklearn.cluster.KMeans`` exactly as ``KBinsDiscretizer`` runs it.
 
     Attributes
     ----------
     codebooks_ : list of vqimage.Codebook
         The fitted codebook of each feature.
-    bin_edges_ : list of ndarray of float64
-        The edges of each feature's bins, shape ``(n_bins_[j] + 1,)``
-        (read-only: ``codebooks_[j].edges``).
+    bin_edges_ : ndarray of ndarray of float64, shape (n_features,)
+        The edges of each feature's bins, shape ``(n_bins_[j] + 1,)``, as
+        scikit-learn computes them (read-only): ``[-inf, inf]`` for a
+        constant feature, whose codebook has ``[c, c]``; otherwise
+        ``codebooks_[j].edges``, but for the outer edge where
+        ``kmeans_method='sklearn'`` on float32 data puts a threshold a hair
+        outside the data's range.
     n_bins_ : ndarray of int64, shape (n_features,)
-        Number of bins of each feature (fewer than asked when ties leave bins
-        empty, 1 for a constant feature).
+        Number of bins of each feature (fewer than asked where bins were
+        removed, 1 for a constant feature).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, one per feature
         Feature names seen during fit, when ``X`` has string column names.
 
     See Also
     --------
     sklearn.preprocessing.KBinsDiscretizer : the estimator this replaces.
     vqimage.fit : fit one codebook to a whole image.
+
+    Notes
+    -----
+    Every value scikit-learn accepts means what it means there; what differs
+    are defaults and additions. The deliberate differences, each with the
+    setting that restores scikit-learn's behaviour:
+
+    - **Integer codes.** The default ``dtype='uint'`` gives uint8 codes up to
+      256 bins (uint16 above) with ``encode='ordinal'`` and uint8 one-hot
+      data; scikit-learn gives floats, 8x the memory. Restore: ``dtype=None``
+      (the input's float dtype), ``np.float64`` or ``np.float32``.
+    - **Centroid reconstruction.** ``inverse_transform`` maps each code to the
+      mean of the fitted values in its bin (the MSE-optimal level; a constant
+      feature decodes to its value). Restore: ``reconstruction='midpoint'``,
+      the centres of ``bin_edges_`` (NaN for a constant feature, as
+      scikit-learn).
+    - **kmeans run to convergence.** Lloyd's algorithm runs until the
+      partition stops changing, and a value exactly between two centres goes
+      to the upper bin, as ``transform`` maps it; scikit-learn's ``KMeans``
+      stops at ``tol=1e-4`` and sends it to the lower one, so edges can
+      differ. A feature with fewer distinct values than ``n_bins`` gets one
+      bin per value (lossless), with a :class:`vqimage.FitWarning`. Restore:
+      ``kmeans_method='sklearn'``.
+    - **No subsampling.** ``subsample=None`` by default: fitting on
+      histograms makes rows cheap. Restore: ``subsample=200_000`` (the same
+      rows as scikit-learn for the same ``random_state``).
+    - **Added:** ``strategy='optimal'``, ``reconstruction='median'``, the
+      ``codebooks_`` attribute.
+
+    Stricter than scikit-learn, with no setting (only input scikit-learn
+    would misread or vqimage cannot represent is refused):
+
+    - ``n_bins`` is at most 65536 (a codebook's limit).
+    - Invalid parameters raise ValueError or TypeError (scikit-learn's
+      ``InvalidParameterError`` is both) naming ``KBinsQuantizer``.
+    - ``inverse_transform`` refuses codes that are out of range or not
+      integers (scikit-learn wraps negative codes around and truncates
+      fractions); ``sample_weight`` must be non-negative.
+
+    Warnings about removed bins and constant features are
+    :class:`vqimage.FitWarning`, a ``UserWarning`` (scikit-learn's category),
+    with scikit-learn's text.
 
     Examples
     --------
@@ -205,10 +245,11 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         encode="onehot",
         strategy="quantile",
         quantile_method="averaged_inverted_cdf",
-        dtype=None,
+        dtype="uint",
         subsample=None,
         random_state=None,
         reconstruction="centroid",
+        kmeans_method="converged",
     ):
         self.n_bins = n_bins
         self.encode = encode
@@ -218,6 +259,7 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         self.subsample = subsample
         self.random_state = random_state
         self.reconstruction = reconstruction
+        self.kmeans_method = kmeans_method
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit one codebook per feature.
@@ -229,7 +271,7 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weight of each row.
+            Non-negative weight of each row, for every strategy.
 
         Returns
         -------
@@ -238,7 +280,8 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         self._validate_params()
         X = _numeric(validate_data(self, X, dtype="numeric"))
         n_samples, n_features = X.shape
-        sample_weight = _check_sample_weight(sample_weight, n_samples)
+        n_bins = self._n_bins(n_features)
+        sample_weight = _check_sample_weight(sample_weight, n_samples, X.dtype)
         if self.subsample is not None and n_samples > self.subsample:
             # Exactly scikit-learn's draw: same rows for the same random_state.
             X = resample(
@@ -249,45 +292,72 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
                 sample_weight=sample_weight,
             )
             sample_weight = None  # already used by the draw
-        n_bins = self._n_bins(n_features)
-        percentile = self.strategy == "quantile" and self.quantile_method not in QUANTILE_METHODS
-        if percentile and sample_weight is not None:
+        weighted = self.strategy == "quantile" and self.quantile_method in WEIGHTED_PERCENTILE_METHODS
+        if sample_weight is not None and self.strategy == "quantile" and not weighted:
             raise ValueError(
                 "When fitting with strategy='quantile' and sample weights, quantile_method "
                 "should either be set to 'averaged_inverted_cdf' or 'inverted_cdf', got "
                 f"quantile_method={self.quantile_method!r} instead."
             )
-        codebooks = []
+        codebooks, bin_edges = [], np.empty(n_features, dtype=object)
         for j in range(n_features):
-            codebooks.append(self._fit_feature(X[:, j], sample_weight, int(n_bins[j]), j, percentile))
+            codebook, bin_edges[j] = self._fit_feature(X[:, j], sample_weight, int(n_bins[j]), j)
+            codebooks.append(codebook)
         self.codebooks_ = codebooks
-        self.bin_edges_ = [codebook.edges for codebook in self.codebooks_]
-        self.n_bins_ = np.array([codebook.n_levels for codebook in self.codebooks_], dtype=np.int64)
+        self.bin_edges_ = bin_edges
+        self.n_bins_ = np.array([codebook.n_levels for codebook in codebooks], dtype=np.int64)
         return self
 
-    def _fit_feature(self, column, weights, k, j, percentile):
+    def _fit_feature(self, column, weights, k, j):
+        """One feature's codebook and its ``bin_edges_`` (scikit-learn's, step for step)."""
         hist = histogram(column, weights=weights)
-        rule = self.reconstruction
-        if hist.n_values == 1:
-            warnings.warn(f"Feature {j} is constant and will be replaced with 0.", UserWarning, stacklevel=3)
-            return from_edges(hist, [hist.low, hist.high], reconstruction=rule)
-        if self.strategy == "uniform" and hist.n_values < k:
-            # Keep equal widths: vqimage.fit would give each value its own level.
-            return from_edges(hist, np.linspace(hist.low, hist.high, k + 1), reconstruction=rule)
-        if percentile:
-            edges = np.percentile(column, np.linspace(0, 100, k + 1), method=self.quantile_method)
-            # Like scikit-learn: drop bins narrower than 1e-8.
-            edges = edges[np.ediff1d(edges, to_begin=np.inf) > 1e-8]
+        strategy, rule = self.strategy, self.reconstruction
+        # scikit-learn takes the range of the rows with non-zero weight, except for 'quantile'.
+        low, high = _weighted_range(column, None if strategy == "quantile" else weights)
+        if low == high:
+            return self._constant(hist, j)
+        if strategy == "uniform":
+            edges = np.linspace(low, high, k + 1)
+        elif strategy == "quantile":
+            edges = _quantile_edges(column, weights, k, self.quantile_method)
+        elif strategy == "kmeans" and self.kmeans_method == "sklearn":
+            edges = _sklearn_kmeans_edges(column, weights, k, low, high)
+        else:
+            return self._solve(hist, k, j)
+        if strategy != "uniform":
+            # In the edges' own dtype (float32 for float32 data), as scikit-learn.
+            keep = np.ediff1d(edges, to_begin=np.inf) > _NARROW
+            edges = edges[keep]
             if edges.size - 1 != k:
                 warnings.warn(
                     f"Bins whose width are too small (i.e., <= 1e-8) in feature {j} are removed. "
                     "Consider decreasing the number of bins.",
-                    UserWarning,
+                    FitWarning,
                     stacklevel=3,
                 )
-            return from_edges(hist, edges, reconstruction=rule)
-        method = self.quantile_method if self.strategy == "quantile" else "averaged_inverted_cdf"
-        return fit(hist, k, strategy=self.strategy, reconstruction=rule, quantile_method=method)
+            if edges.size < 2:  # weights on a single value (scikit-learn fails here)
+                return self._constant(hist, j)
+        return _edges_codebook(hist, edges, strategy, rule), _read_only(edges.astype(np.float64))
+
+    def _constant(self, hist, j):
+        warnings.warn(f"Feature {j} is constant and will be replaced with 0.", FitWarning, stacklevel=4)
+        codebook = from_edges(hist, [hist.low, hist.low], reconstruction=self.reconstruction)
+        return _relabel(codebook, self.strategy), _read_only(np.array([-np.inf, np.inf]))
+
+    def _solve(self, hist, k, j):
+        """'kmeans' run to convergence and 'optimal': vqimage's solvers on the histogram."""
+        if hist.n_values < k:
+            warnings.warn(
+                f"Feature {j} has only {hist.n_values} distinct values: {hist.n_values} bins, one per "
+                f"value (lossless), instead of {k}. Consider decreasing the number of bins.",
+                FitWarning,
+                stacklevel=4,
+            )
+        with warnings.catch_warnings():
+            # Said above, with the feature's index.
+            warnings.filterwarnings("ignore", "The data has only", FitWarning)
+            codebook = fit(hist, k, strategy=self.strategy, reconstruction=self.reconstruction)
+        return codebook, codebook.edges
 
     def transform(self, X):
         """Bin the data.
@@ -299,29 +369,39 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         Xt : ndarray or scipy.sparse.csr_matrix
-            'ordinal': the codes, shape (n_samples, n_features), uint8/uint16
-            (or ``dtype``). 'onehot' / 'onehot-dense': shape (n_samples,
-            sum(n_bins_)), uint8 (or ``dtype``), columns ordered by feature,
-            then by bin.
+            'ordinal': the codes, shape (n_samples, n_features); 'onehot' /
+            'onehot-dense': shape (n_samples, sum(n_bins_)), columns ordered
+            by feature, then by bin. Of dtype uint8/uint16 (uint8 one-hot)
+            with ``dtype='uint'``, else the float dtype ``dtype`` says.
         """
         check_is_fitted(self)
         X = _numeric(validate_data(self, X, dtype="numeric", reset=False))
+        out = self._output_dtype(X.dtype)
+        if out == np.float32 and X.dtype != np.float32:
+            X = X.astype(np.float32)  # scikit-learn bins the values converted to the output dtype
         codes = np.empty(X.shape, dtype=code_dtype(int(self.n_bins_.max())))
         for j, codebook in enumerate(self.codebooks_):
             codes[:, j] = encode(X[:, j], codebook)
         if self.encode == "ordinal":
-            return codes if self.dtype is None else codes.astype(self.dtype)
+            return codes.astype(out, copy=False)
         n_samples, n_features = codes.shape
         offsets = np.concatenate([[0], np.cumsum(self.n_bins_)[:-1]])
         onehot = sp.csr_matrix(
             (
-                np.ones(codes.size, dtype=self.dtype or np.uint8),
+                np.ones(codes.size, dtype=out if out.kind == "f" else np.uint8),
                 (codes + offsets).reshape(-1),
                 np.arange(0, codes.size + 1, n_features),
             ),
             shape=(n_samples, int(self.n_bins_.sum())),
         )
         return onehot if self.encode == "onehot" else onehot.toarray()
+
+    def _output_dtype(self, input_dtype) -> np.dtype:
+        if isinstance(self.dtype, str):  # 'uint'
+            return code_dtype(int(self.n_bins_.max()))
+        if self.dtype is None:  # scikit-learn's: float32 stays, anything else becomes float64
+            return np.dtype(np.float32 if input_dtype == np.float32 else np.float64)
+        return np.dtype(self.dtype)
 
     def inverse_transform(self, X):
         """Map codes back to values: code ``i`` of feature ``j`` -> ``codebooks_[j].levels[i]``.
@@ -335,17 +415,25 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_original : ndarray of float64 (or ``dtype``), shape (n_samples, n_features)
+        X_original : ndarray, shape (n_samples, n_features)
+            float32 for float32 ordinal codes, else float64 (as scikit-learn).
         """
         check_is_fitted(self)
-        codes = self._onehot_codes(X) if self.encode != "ordinal" else self._ordinal_codes(X)
-        out = np.empty(codes.shape, dtype=self.dtype or np.float64)
+        if self.encode == "ordinal":
+            X = check_array(X, dtype="numeric")
+            out_dtype = np.float32 if X.dtype == np.float32 else np.float64
+            codes = self._ordinal_codes(X)
+        else:
+            codes, out_dtype = self._onehot_codes(X), np.float64
+        out = np.empty(codes.shape, dtype=out_dtype)
         for j, codebook in enumerate(self.codebooks_):
-            out[:, j] = codebook.levels[codes[:, j]]
+            levels = codebook.levels
+            if self.reconstruction == "midpoint" and np.isinf(self.bin_edges_[j][0]):
+                levels = np.array([np.nan])  # the centre of a constant feature's [-inf, inf]
+            out[:, j] = levels[codes[:, j]]
         return out
 
     def _ordinal_codes(self, X):
-        X = check_array(X, dtype="numeric")
         if X.shape[1] != self.n_bins_.size:
             raise ValueError(
                 f"Incorrect number of features. Expecting {self.n_bins_.size}, received {X.shape[1]}."
@@ -444,7 +532,8 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         if bad.size:
             raise ValueError(
                 f"{type(self).__name__} received an invalid number of bins at indices "
-                f"{', '.join(map(str, bad))}. Number of bins must be an int in [2, {_MAX_BINS}]."
+                f"{', '.join(map(str, bad))}. Number of bins must be at least 2, and must be an int "
+                f"(at most {_MAX_BINS})."
             )
         return n_bins.astype(np.int64)
 
@@ -454,12 +543,17 @@ def _numeric(X):
     return X if X.dtype.kind in "uif" else X.astype(np.float64)
 
 
-def _check_sample_weight(sample_weight, n_samples):
+def _float_dtype(dtype) -> np.dtype:
+    """The dtype scikit-learn gives sample weights of data of ``dtype``."""
+    return np.dtype(dtype) if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _check_sample_weight(sample_weight, n_samples, dtype):
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=_float_dtype(dtype))
     if w.ndim == 0:
-        w = np.full(n_samples, float(w))
+        w = np.full(n_samples, w)
     if w.shape != (n_samples,):
         raise ValueError(f"sample_weight.shape == {w.shape}, expected {(n_samples,)}!")
     if not np.isfinite(w).all() or (w < 0).any():
@@ -467,3 +561,89 @@ def _check_sample_weight(sample_weight, n_samples):
     if not w.any():
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return w
+
+
+def _weighted_range(column, weights):
+    """Min and max over the rows of non-zero weight, in the column's dtype."""
+    if weights is not None:
+        column = column[weights != 0]
+    return column.min(), column.max()
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
+
+
+def _relabel(codebook: Codebook, strategy: str, levels=None) -> Codebook:
+    """``from_edges`` labels its codebooks 'edges': record the strategy that chose them."""
+    return Codebook(
+        codebook.levels if levels is None else levels,
+        codebook.edges,
+        strategy=strategy,
+        reconstruction=codebook.reconstruction,
+        dtype=codebook.dtype,
+    )
+
+
+def _edges_codebook(hist, edges, strategy, rule) -> Codebook:
+    """The codebook of scikit-learn's ``edges`` (in their own dtype: float32 for float32 data)."""
+    decided = edges.astype(np.float64)
+    # float32 KMeans can put a centre a hair outside the data's range, and scikit-learn keeps the
+    # range as the outer edges: the codebook (which needs order) takes the inner edge there.
+    decided[0], decided[-1] = min(decided[0], decided[1]), max(decided[-1], decided[-2])
+    codebook = from_edges(hist, decided, reconstruction=rule)
+    if rule != "midpoint":
+        return _relabel(codebook, strategy)
+    # scikit-learn's centres, computed in the edges' dtype as it does.
+    return _relabel(codebook, strategy, ((edges[1:] + edges[:-1]) * 0.5).astype(np.float64))
+
+
+def _quantile_edges(column, weights, k, method):
+    """scikit-learn's 'quantile' edges: ``np.percentile``, or its weighted percentiles."""
+    ranks = np.linspace(0, 100, k + 1)
+    if weights is None:
+        return np.asarray(np.percentile(column, ranks, method=method), dtype=np.float64)
+    return _weighted_percentile(column, weights, ranks, average=method == "averaged_inverted_cdf")
+
+
+def _weighted_percentile(x, w, ranks, *, average):
+    """Weighted 'inverted_cdf' / 'averaged_inverted_cdf' percentiles of ``x``.
+
+    The same numbers as ``sklearn.utils.stats._weighted_percentile`` (a
+    private function): the same sort, cumulative sums and tie rule, in the
+    same float dtype, so edges agree bit for bit.
+    """
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    x = x.astype(dtype, copy=False)
+    w = w.astype(dtype)
+    order = np.argsort(x)
+    cdf = np.cumsum(w[order])
+    last = x.size - 1
+    target = ranks.astype(dtype) / 100 * cdf[-1]
+    # A rank of 0 skips leading zero weights.
+    target = np.where(target == 0, np.nextafter(target, target + 1), target)
+    index = np.clip(np.searchsorted(cdf, target), 0, last)
+    result = x[order[index]]
+    if not average:
+        return result
+    # A rank landing exactly on a sample's cumulative weight: average it with the next value.
+    on_point = ~(cdf[index] - target > np.finfo(dtype).eps)
+    following = np.clip(index + 1, 0, last)
+    zero = w[order[following]] == 0
+    # Skip zero-weight samples to the next one that adds weight (or stay put at the end).
+    skipped = np.searchsorted(cdf, cdf[index], side="right")
+    following = np.where(zero, np.where(skipped > last, index, skipped), following)
+    averaged = (result + x[order[following]]) / 2
+    return np.where(on_point, averaged, result)
+
+
+def _sklearn_kmeans_edges(column, weights, k, low, high):
+    """``KBinsDiscretizer``'s 'kmeans' edges: ``KMeans`` from the uniform bin centres."""
+    from sklearn.cluster import KMeans
+
+    uniform = np.linspace(low, high, k + 1)
+    init = (uniform[1:] + uniform[:-1])[:, None] * 0.5
+    km = KMeans(n_clusters=k, init=init, n_init=1).fit(column[:, None], sample_weight=weights)
+    centers = np.sort(km.cluster_centers_[:, 0])
+    return np.r_[low, (centers[1:] + centers[:-1]) * 0.5, high]
