@@ -541,6 +541,23 @@ def test_attributes(camera_column):
     assert est.codebooks_[0] == vqimage.fit(camera_column, 8)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # ties: removed bins, one bin per value
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("encode", ["onehot", "ordinal"])
+@pytest.mark.parametrize("kmeans_method", ["converged", "sklearn"])
+def test_inputs_are_not_modified(strategy, encode, kmeans_method):
+    # scikit-learn's test_overwrite, for every strategy and with sample weights and codes too.
+    X, weights = _tied(np.float64), np.random.default_rng(7).integers(0, 3, 300).astype(np.float64)
+    X_before, weights_before = X.copy(), weights.copy()
+    est = KBinsQuantizer(4, encode=encode, strategy=strategy, kmeans_method=kmeans_method)
+    codes = est.fit(X, sample_weight=weights).transform(X)
+    codes_before = codes.copy()
+    est.inverse_transform(codes)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(weights, weights_before)
+    assert (codes != codes_before).nnz == 0 if sp.issparse(codes) else np.array_equal(codes, codes_before)
+
+
 def test_every_parameter_and_method_of_kbinsdiscretizer():
     ours, theirs = KBinsQuantizer(), KBinsDiscretizer()
     assert set(theirs.get_params()) <= set(ours.get_params())
