@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 FACE_DAT ?= ../shared/data/face.dat
 FACE_ENV  = $(if $(wildcard $(FACE_DAT)),XDG_CACHE_HOME=$(CURDIR)/.cache VQIMAGE_FACE_DAT=$(abspath $(FACE_DAT)),)
 
-.PHONY: demo test bench clean
+.PHONY: demo test fuzz bench clean
 
 # pip builds the compiled kernels (Cython, see setup.py) in an isolated build environment that it
 # fills from pyproject.toml's [build-system]; a changed .pyx rebuilds on the next make.
@@ -28,6 +28,16 @@ demo: $(VENV)/.installed .cache/scipy-data/face.dat
 
 test: $(VENV)/.installed
 	$(FACE_ENV) $(BIN)/python -m pytest
+
+# A longer fuzzing run of the two readers of untrusted bytes (tests/test_fuzz.py: the .vq decoder and
+# the image loaders, each in a child process limited to 2 GiB of address space): VQIMAGE_FUZZ_EXAMPLES
+# mutated inputs per reader (`make test` runs 1500, derandomized, in about 20 s) from a new random seed, which the
+# report prints (VQIMAGE_FUZZ_SEED=<int> repeats a run). A failure keeps the shrunk input; add it to tests/data/fuzz/, where every
+# `make test` replays it.
+VQIMAGE_FUZZ_EXAMPLES ?= 20000
+fuzz: $(VENV)/.installed
+	VQIMAGE_FUZZ_EXAMPLES=$(VQIMAGE_FUZZ_EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -s -rxX \
+		tests/test_fuzz.py::test_fuzz
 
 # The color peers: libimagequant through the `imagequant` binding (GPL, benchmark-only extra)
 # and Debian's pngquant when it is installed (`apt-get install pngquant`; otherwise its

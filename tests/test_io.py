@@ -361,8 +361,9 @@ def frames_bytes(fmt, n=3):
         (frames_bytes("PNG"), r"animated PNG \(APNG\) with 3 frames"),
         (frames_bytes("WEBP"), "animated WebP with 3 frames"),
         (tiff_bytes(np.zeros((5, 10, 12), np.uint8)), "multi-page TIFF with 5 pages"),
+        (imagecodecs.jpegxl_encode(np.zeros((4, 10, 12, 3), np.uint8), lossless=True), "animated JPEG XL with 4 frames"),
     ],
-    ids=["gif", "apng", "webp", "tiff"],
+    ids=["gif", "apng", "webp", "tiff", "jxl"],
 )
 def test_animations_and_stacks_are_refused_not_cut_to_their_first_frame(tmp_path, data, what):
     path = tmp_path / "anim.bin"
@@ -400,15 +401,22 @@ def test_tiff_layouts_tifffile_leaves_raw():
     np.testing.assert_array_equal(decode_image(planar, gray=False), RGB8)
     white_is_zero = tiff_bytes(GRAY8, photometric="miniswhite")
     np.testing.assert_array_equal(decode_image(white_is_zero), 255 - GRAY8)
+    np.testing.assert_array_equal(decode_image(tiff_bytes(GRAY8[:, :16] >> 4, bitspersample=4)),
+                                  (GRAY8[:, :16] >> 4) * 17)  # 4-bit gray scaled to 8 bits, as in PNG
     colormap = RNG.integers(0, 65536, (3, 256), dtype=np.uint16)
     palette = tiff_bytes(GRAY8, photometric="palette", colormap=colormap)
-    expected = (colormap[:, GRAY8] >> 8).transpose(1, 2, 0)  # the colors, not the indices
+    expected = colormap[:, GRAY8].transpose(1, 2, 0)  # the colors, not the indices; 16-bit as stored
     np.testing.assert_array_equal(decode_image(palette, gray=False), expected)
+    palette = tiff_bytes(GRAY8, photometric="palette", colormap=colormap // 257 * 257)  # how writers store 8-bit
+    with Image.open(io.BytesIO(palette)) as img:
+        np.testing.assert_array_equal(decode_image(palette, gray=False), np.asarray(img.convert("RGB")))
     cmyk = RNG.integers(0, 256, (20, 30, 4), dtype=np.uint8)
     separated = tiff_bytes(cmyk, photometric="separated")
     with Image.open(io.BytesIO(separated)) as img:
         expected = np.asarray(img.convert("RGB"))  # Pillow's conversion, not the inks read as RGBA
     np.testing.assert_array_equal(decode_image(separated, gray=False), expected)
+    with pytest.raises(VQError, match=r"not a readable image \(TIFF samples of kind CIELAB; vqimage reads"):
+        decode_image(tiff_bytes(RGB8, photometric="cielab"))
     with pytest.raises(VQError, match=r"not a readable image \(a TIFF image of 3 dimensions, axes ZYX"):
         decode_image(tiff_bytes(np.zeros((3, 16, 16), np.uint8), photometric="minisblack", tile=(3, 16, 16),
                                 volumetric=True))
@@ -516,3 +524,21 @@ def test_read_image_from_bytes_and_paths(tmp_path):
         np.testing.assert_array_equal(image, GRAY8)
     with pytest.raises(VQError, match="^upload: empty file"):
         read_image(b"", name="upload")
+
+
+def test_a_png_too_short_for_its_header_is_refused_before_allocating(monkeypatch):
+    import struct
+    import zlib
+
+    def never(data):
+        raise AssertionError("decoded")
+
+    ihdr = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8000, 8000, 16, 6, 0, 0, 0))  # 512 MB of RGBA16
+    data = b"\x89PNG\r\n\x1a\n" + ihdr + png_chunk(b"IDAT", zlib.compress(bytes(4000))) + png_chunk(b"IEND", b"")
+    monkeypatch.setattr(imagecodecs, "png_decode", never)
+    with pytest.raises(VQError, match=r"^<bytes>: not a readable image \(truncated: \d+ bytes of compressed image "
+                                      r"data cannot hold the 512,008,000 bytes of a 8000x8000 PNG\)\.$"):
+        decode_image(data)
+    monkeypatch.undo()
+    blank = imagecodecs.png_encode(np.zeros((3000, 2000), np.uint8), level=9)  # deflate at its best: ~1030x
+    assert decode_image(blank).shape == (3000, 2000)

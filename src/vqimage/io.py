@@ -3,8 +3,8 @@
 Formats are recognised by their content, never by the file name: PNG and
 JPEG XL go through imagecodecs (exact 8/16-bit gray and color), TIFF through
 tifffile (any dtype, 16-bit and float included; palette, CMYK and
-white-is-zero pages through Pillow), everything else Pillow reads (JPEG,
-PGM/PPM, BMP, GIF, WebP, ...) through Pillow.
+white-is-zero samples turned into what they show), everything else Pillow
+reads (JPEG, PGM/PPM, BMP, GIF, WebP, ...) through Pillow.
 
 What comes back
 ---------------
@@ -92,6 +92,9 @@ DEFAULT_MAX_PIXELS = 1 << 27
 
 #: Error messages quote at most this many characters of a decoder's own words.
 _DETAIL_CHARS = 160
+
+#: Deflate's largest expansion (258 bytes from about 2 bits): a bound on what an IDAT can hold.
+_DEFLATE_MAX_RATIO = 1032
 
 #: An embedded ICC profile (PNG iCCP) inflating beyond this is ignored: real profiles are a few KB to 1 MB.
 _MAX_ICC_BYTES = 1 << 24
@@ -268,7 +271,7 @@ def _decode(data: bytes, *, gray: bool, name: str, max_pixels: int) -> tuple[np.
                 image, meta = _tiff_decode(data, name)
             else:
                 image, meta = _pillow_decode(data, name)
-        except VQError:
+        except (VQError, MemoryError):  # memory is not the file's fault: no "not a readable image"
             raise
         except Exception as exc:  # every decoder has its own exception types
             raise VQError(f"{name}: not a readable image ({_detail(exc, said, data)}).") from None
@@ -326,15 +329,19 @@ def _one_line(text: str, limit: int = _DETAIL_CHARS) -> str:
 def _detail(exc: Exception, said: list[str], data: bytes) -> str:
     """Why a decoder failed, in its own words when they are words."""
     if type(exc).__name__ == "UnidentifiedImageError":
-        if data[1:4] == b"PNG":
-            return "a damaged PNG signature" + ("" if data[4:8] == b"\r\n\x1a\n" else
-                                                 ": line endings converted by a text-mode transfer?")
+        if data[1:4] == b"PNG" and data[4:8] != _PNG_SIGNATURE[4:] and set(data[4:8]) <= set(b"\r\n\x1a"):
+            return "a damaged PNG signature: line endings converted by a text-mode transfer?"
+        if sum(a != b for a, b in zip(data[:8], _PNG_SIGNATURE, strict=False)) <= 2 and len(data) >= 8:
+            return "a damaged PNG signature"
         return "unknown format"
-    if isinstance(exc, UnicodeError):  # a decoder quoting damaged bytes as its message
-        text = "damaged data"
+    words = " ".join(str(exc).split())
+    if isinstance(exc, UnicodeError) or not (words.isascii() and words.isprintable()):
+        # imagecodecs' PNG errors sometimes arrive as stray bytes (not libpng's words): do not quote them
+        text = f"{type(exc).__name__}: damaged data" if not isinstance(exc, UnicodeError) else "damaged data"
     else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    said = [line.removeprefix("PNG warning: ").strip() for line in said if line.strip()]
+        text = f"{type(exc).__name__}: {words}" if words else type(exc).__name__
+    said = [line.removeprefix("PNG warning: ").strip() for line in said
+            if line.strip() and line.isascii() and line.isprintable()]
     if said and said[-1] not in text:  # libpng's warning often names the cause its error only hints at
         text += f"; {said[-1]}"
     return _one_line(text)
@@ -413,7 +420,7 @@ def _declared_pixels(data: bytes) -> tuple[int, str] | None:
             import tifffile
 
             with tifffile.TiffFile(_io.BytesIO(data)) as tif:  # the IFDs, no pixel data
-                sides = [(page.imagewidth, page.imagelength) for page in tif.pages]
+                sides = [(page.imagewidth, page.imagelength) for page in _tiff_pages(tif, data, "")]
             return sum(w * h for w, h in sides), " + ".join(f"{w}x{h}" for w, h in sides[:3]) + (
                 f" + {len(sides) - 3} more pages" if len(sides) > 3 else "")
         if data[:2] in (b"\xff\x0a",) or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
@@ -513,6 +520,8 @@ def _png_meta(data: bytes) -> tuple[ImageMeta, int, bool]:
         kinds.add(kind)
         if kind == b"IHDR" and len(payload) >= 10:
             depth, color = payload[8], payload[9]
+        elif kind == b"IDAT":
+            found["idat"] = found.get("idat", 0) + len(payload)
         elif kind == b"acTL" and len(payload) >= 8:
             frames = struct.unpack(">I", payload[:4])[0]
         elif kind == b"gAMA" and len(payload) == 4 and "gamma" not in found:
@@ -529,7 +538,9 @@ def _png_meta(data: bytes) -> tuple[ImageMeta, int, bool]:
             notes.append("PNG tRNS transparency read as an alpha channel.")
     bit_depth = 8 if color == 3 else depth  # a palette's entries are 8-bit whatever the index depth
     no_pixels = b"IEND" in kinds and b"IDAT" not in kinds  # complete, yet without image data
-    return ImageMeta(format="PNG", bit_depth=bit_depth, notes=tuple(notes), **found), frames, no_pixels
+    idat = found.pop("idat", 0)
+    meta = ImageMeta(format="PNG", bit_depth=bit_depth, notes=tuple(notes), **found)
+    return meta, frames, no_pixels, idat
 
 
 def _png_icc(payload: bytes, notes: list[str]) -> bytes | None:
@@ -553,11 +564,19 @@ def _png_icc(payload: bytes, notes: list[str]) -> bytes | None:
 def _png_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
     import imagecodecs
 
-    meta, frames, no_pixels = _png_meta(data)
+    meta, frames, no_pixels, idat = _png_meta(data)
     if frames > 1:
         raise _animated(name, "animated PNG (APNG)", frames)
     if no_pixels:  # libpng's message for it arrives garbled through imagecodecs (a UnicodeDecodeError)
         raise VQError(f"{name}: not a readable image (a PNG without image data: no IDAT chunk).")
+    width, height, depth, color = struct.unpack(">IIBB", data[16:26])
+    samples = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(color, 1)
+    filtered = height * (1 + (width * samples * depth + 7) // 8)  # the inflated bytes, without interlacing
+    if filtered > _DEFLATE_MAX_RATIO * idat + 4096:
+        # imagecodecs allocates the whole image before it finds the data missing: a 100-byte file could
+        # make it allocate a GiB. Deflate cannot expand data more than 1032 times.
+        raise VQError(f"{name}: not a readable image (truncated: {idat:,} bytes of compressed image data "
+                      f"cannot hold the {filtered:,} bytes of a {width}x{height} PNG).")
     return imagecodecs.png_decode(data), meta
 
 
@@ -574,26 +593,35 @@ def _jpegxl_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
 
 
 def _tiff_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
-    """The one image of a TIFF; reduced-resolution copies and masks are not images of their own."""
+    """The one image of a TIFF; reduced-resolution copies and masks are not images of their own.
+
+    tifffile returns the stored samples; what they mean is applied here: white-is-zero inverted, palette
+    indices looked up, CMYK inks turned into RGB (as Pillow does), 1- to 7-bit gray scaled to 8 bits (as
+    libpng does). Pillow is not used for TIFF: its libtiff prints its errors on stderr.
+    """
     import tifffile
 
-    photometric = tifffile.PHOTOMETRIC
+    kinds = tifffile.PHOTOMETRIC
     with tifffile.TiffFile(_io.BytesIO(data)) as tif:
-        pages = [page for page in tif.pages if not (page.is_reduced or page.is_mask)] or list(tif.pages[:1])
+        everything = _tiff_pages(tif, data, name)
+        pages = [page for page in everything if not (page.is_reduced or page.is_mask)] or everything[:1]
         if len(pages) > 1:
             raise _animated(name, "multi-page TIFF", len(pages), "pages")
         page = pages[0]
+        bits = page.bitspersample
+        bits = max(bits) if isinstance(bits, tuple) else int(bits)
         tag = page.tags.get(274)
         notes: list[str] = []
-        meta = ImageMeta(format="TIFF", bit_depth=int(page.bitspersample),
-                         icc_profile=page.iccprofile or None,
+        meta = ImageMeta(format="TIFF", bit_depth=bits, icc_profile=page.iccprofile or None,
                          orientation=_checked_orientation(tag.value if tag is not None else None, notes))
-        ycbcr_jpeg = page.photometric == photometric.YCBCR and page.compression in (6, 7)  # decoded to RGB
-        if page.photometric not in (photometric.MINISBLACK, photometric.RGB) and not ycbcr_jpeg:
-            # Palette, CMYK, white-is-zero, Lab ...: Pillow turns them into gray or RGB(A); tifffile would
-            # return the stored indices or inks.
-            image, pillow_meta = _pillow_decode(data, name, single=True)
-            return image, _replace(pillow_meta, format="TIFF", icc_profile=meta.icc_profile)
+        kind = page.photometric
+        ycbcr_jpeg = kind == kinds.YCBCR and page.compression in (6, 7)  # the JPEG decoder gives RGB
+        if kind not in (kinds.MINISBLACK, kinds.MINISWHITE, kinds.RGB, kinds.PALETTE, kinds.SEPARATED) \
+                and not ycbcr_jpeg:
+            label = getattr(kind, "name", kind)
+            raise VQError(f"{name}: not a readable image (TIFF samples of kind {label}; vqimage reads gray, "
+                          "white-is-zero, RGB, palette and CMYK TIFFs).")
+        colormap = page.colormap if kind == kinds.PALETTE else None
         image = page.asarray()
         axes = page.axes
     if set(axes) - set("YXS"):
@@ -601,7 +629,63 @@ def _tiff_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
                       "vqimage reads 2-D images).")
     if axes.startswith("S"):  # planar: one plane per sample
         image = np.moveaxis(image, 0, -1)
+    if kind == kinds.PALETTE:
+        image = _tiff_palette(image, colormap, name)
+    elif kind == kinds.SEPARATED:
+        image = _cmyk_to_rgb(image, name)
+    elif image.dtype.kind == "u" and bits < 8:
+        image = (image.astype(np.uint16) * 255 // ((1 << bits) - 1)).astype(np.uint8)
+    if kind == kinds.MINISWHITE:
+        if image.dtype.kind == "b":
+            image = ~image
+        elif image.dtype.kind == "u":
+            top = np.iinfo(image.dtype).max if bits >= 8 else 255
+            image = top - image
+        else:
+            raise VQError(f"{name}: not a readable image (white-is-zero TIFF samples of dtype {image.dtype}).")
     return image, _replace(meta, notes=tuple(notes))
+
+
+def _tiff_pages(tif, data: bytes, name: str) -> list:
+    """A TIFF's pages, refused when there are more than its size can hold: a damaged IFD chain can
+    point back into itself (a 660-byte file listed 100,000 pages and exhausted memory)."""
+    most = len(data) // 18 + 1  # an IFD takes 18 bytes at least: its count, one entry, the next offset
+    pages = []
+    for page in tif.pages:
+        if len(pages) == most:
+            raise VQError(f"{name}: not a readable image (a TIFF listing more pages than its {len(data):,} "
+                          "bytes can hold: its chain of IFDs loops).")
+        pages.append(page)
+    return pages
+
+
+def _tiff_palette(indices: np.ndarray, colormap, name: str) -> np.ndarray:
+    """RGB from a TIFF palette: 8-bit when every entry is an 8-bit value times 257 (as writers store it)."""
+    if colormap is None or indices.ndim != 2 or indices.dtype.kind not in "ub":
+        raise VQError(f"{name}: not a readable image (a palette TIFF without a usable colormap).")
+    colormap = np.asarray(colormap, np.uint16).reshape(3, -1)
+    if indices.size and int(indices.max()) >= colormap.shape[1]:
+        raise VQError(f"{name}: not a readable image (palette index {int(indices.max())} beyond the "
+                      f"{colormap.shape[1]} colors of its colormap).")
+    if not np.any(colormap % 257):
+        colormap = (colormap // 257).astype(np.uint8)
+    return np.ascontiguousarray(colormap.T[indices.astype(np.intp)])
+
+
+def _cmyk_to_rgb(inks: np.ndarray, name: str) -> np.ndarray:
+    """Pillow's CMYK -> RGB, ``(255 - K) * (255 - C) / 255`` with its rounding; a fifth sample is alpha."""
+    if inks.ndim != 3 or inks.shape[-1] not in (4, 5) or inks.dtype not in (np.uint8, np.uint16):
+        raise VQError(f"{name}: not a readable image (CMYK TIFF samples of shape {inks.shape}, dtype "
+                      f"{inks.dtype}; vqimage reads 8- and 16-bit CMYK with at most one alpha).")
+    top = np.iinfo(inks.dtype).max
+    wide = inks.astype(np.int64)
+    remaining = top - wide[..., 3:4]  # what black leaves
+    if inks.dtype == np.uint8:
+        product = wide[..., :3] * remaining + 128
+        rgb = remaining - ((product + (product >> 8)) >> 8)  # Pillow's MULDIV255
+    else:
+        rgb = remaining - (wide[..., :3] * remaining + top // 2) // top
+    return np.concatenate([rgb, wide[..., 4:]], axis=-1).astype(inks.dtype)
 
 
 # --------------------------------------------------------------------------- Pillow
@@ -609,8 +693,8 @@ def _tiff_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
 _PILLOW_BITS = {"1": 1, "I": 32, "F": 32, "I;16": 16, "I;16B": 16, "I;16L": 16, "I;16N": 16}
 
 
-def _pillow_decode(data: bytes, name: str, *, single: bool = False) -> tuple[np.ndarray, ImageMeta]:
-    """Anything Pillow reads; ``single``: the caller has checked that the file holds one image."""
+def _pillow_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
+    """Anything else Pillow reads."""
     import warnings
 
     from PIL import Image
@@ -620,7 +704,7 @@ def _pillow_decode(data: bytes, name: str, *, single: bool = False) -> tuple[np.
         img = Image.open(_io.BytesIO(data))
         with img:
             notes: list[str] = []
-            frames = 1 if single else getattr(img, "n_frames", 1)
+            frames = getattr(img, "n_frames", 1)
             if frames > 1 and img.format == "MPO":  # a phone's JPEG with depth maps or previews after it
                 notes.append(f"MPO: the primary image of {frames} read.")
             elif frames > 1:
