@@ -331,7 +331,7 @@ def _detail(exc: Exception, said: list[str], data: bytes) -> str:
     if type(exc).__name__ == "UnidentifiedImageError":
         if data[1:4] == b"PNG" and data[4:8] != _PNG_SIGNATURE[4:] and set(data[4:8]) <= set(b"\r\n\x1a"):
             return "a damaged PNG signature: line endings converted by a text-mode transfer?"
-        if sum(a != b for a, b in zip(data[:8], _PNG_SIGNATURE, strict=False)) <= 2 and len(data) >= 8:
+        if data[1:4] == b"PNG" or (len(data) >= 8 and sum(a != b for a, b in zip(data[:8], _PNG_SIGNATURE)) <= 2):
             return "a damaged PNG signature"
         return "unknown format"
     words = " ".join(str(exc).split())
