@@ -1,4 +1,4 @@
-# vqimage: `make demo`, `make test`, `make bench`. Each creates .venv on first use.
+# vqimage: `make demo`, `make test`, `make bench`, `make docs`. Each creates .venv on first use.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 FACE_DAT ?= ../shared/data/face.dat
 FACE_ENV  = $(if $(wildcard $(FACE_DAT)),XDG_CACHE_HOME=$(CURDIR)/.cache VQIMAGE_FACE_DAT=$(abspath $(FACE_DAT)),)
 
-.PHONY: demo test fuzz bench clean
+.PHONY: demo test fuzz bench docs clean
 
 # pip builds the compiled kernels (Cython, see setup.py) in an isolated build environment that it
 # fills from pyproject.toml's [build-system]; a changed .pyx rebuilds on the next make.
@@ -48,6 +48,18 @@ bench: $(VENV)/.installed .cache/scipy-data/face.dat
 	@command -v butteraugli >/dev/null || echo "note: butteraugli is not installed (apt-get install butteraugli); part 10's butteraugli scores will read n/a"
 	$(FACE_ENV) $(BIN)/python -m benchmarks.run
 
+# The documentation (docs/): Sphinx + sphinx-gallery + numpydoc, offline, warnings are errors; the
+# gallery's examples run during the build. Then tests/test_docs.py checks the built site (every local
+# link and image exists; Chromium, when installed, renders two pages to non-blank screenshots).
+# Open docs/_build/html/index.html. Incremental: only changed examples run again.
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.docs-installed .cache/scipy-data/face.dat
+	$(FACE_ENV) VQIMAGE_OFFLINE=1 $(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(FACE_ENV) VQIMAGE_DOCS=1 $(BIN)/python -m pytest -p no:cacheprovider tests/test_docs.py
+
 clean:
-	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis build
+	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis build docs/_build docs/auto_examples docs/generated
 	find src -name '*.so' -delete -o -name '*.c' -delete
