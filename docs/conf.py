@@ -46,6 +46,8 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "examples", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.json", "auto_examples/*.md5", "**/*.codeobj.json"]
 default_role = "py:obj"
+# Unlabelled literal blocks (FORMAT.md's byte table, --help texts) are shown as plain text.
+highlight_language = "none"
 # FORMAT.md (included as the format page) shows its JSON header with "..." for
 # elided digits, which Pygments cannot lex as JSON; it is shown unhighlighted.
 suppress_warnings = ["misc.highlighting_failure"]
@@ -56,7 +58,6 @@ autosummary_imported_members = False
 # vqimage.histogram (the function) and vqimage.Histogram (the class) must not
 # share a file name on case-insensitive file systems.
 autosummary_filename_map = {"vqimage.histogram": "vqimage.histogram_function"}
-autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"  # numpydoc's Parameters sections say the types
 
 numpydoc_show_class_members = False
@@ -104,3 +105,15 @@ html_theme_options = {
 html_sidebars = {"index": [], "auto_examples/plot_*": []}
 html_show_sourcelink = True
 html_copy_source = True
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Leave out members that scikit-learn's base classes add to KBinsQuantizer (set_*_request, ...):
+    their docstrings are scikit-learn's and refer to its own documentation."""
+    if (getattr(obj, "__module__", None) or "").startswith("sklearn."):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_members)

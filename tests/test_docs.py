@@ -51,12 +51,12 @@ def _commands() -> set[str]:
     with contextlib.redirect_stdout(out):
         assert main(["--help"]) == 0
     listing = out.getvalue().split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
-    return set(re.findall(r"^  ([a-z][a-z-]*)\s", listing, flags=re.M))
+    return set(re.findall(r"^  ([a-z][a-z-]*)\s", listing, flags=re.MULTILINE))
 
 
 def test_cli_page_shows_every_subcommand():
     documented = set(re.findall(r"^\.\. vqimage-help:: ([a-z-]+)\s*$", (DOCS / "guide" / "cli.rst").read_text(),
-                                flags=re.M))
+                                flags=re.MULTILINE))
     commands = _commands()
     assert len(commands) == 8, commands  # quantize, compress, decompress, info, compare, report, demo, images
     assert documented == commands
@@ -64,7 +64,7 @@ def test_cli_page_shows_every_subcommand():
 
 def _api_names() -> set[str]:
     text = (DOCS / "api.rst").read_text()
-    return {"vqimage." + name for name in re.findall(r"^   ([A-Za-z_][\w.]*)\s*$", text, flags=re.M)}
+    return {"vqimage." + name for name in re.findall(r"^   ([A-Za-z_][\w.]*)\s*$", text, flags=re.MULTILINE)}
 
 
 def test_api_reference_lists_the_public_api():

@@ -21,6 +21,7 @@ micrograph of 80 cells on a smooth background, with photon (Poisson) noise.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import LogNorm
 from scipy.ndimage import gaussian_filter
 
 import vqimage
@@ -78,19 +79,28 @@ for e, result in results.items():
 
 result = results[16]
 error = result.reconstruction.astype(np.int32) - image
+values, counts = np.unique(image, return_counts=True)
+low, high = 43500, 44500  # a stretch of the bright tail, where values are sparse
+inside = (values >= low) & (values < high)
+levels = result.codebook.levels[(result.codebook.levels >= low) & (result.codebook.levels < high)]
+
 fig, ax = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
-shown = ax[0].imshow(image, cmap="magma")
+shown = ax[0].imshow(image, cmap="magma", norm=LogNorm())
 fig.colorbar(shown, ax=ax[0], shrink=0.8)
-ax[0].set_title("16-bit image")
+ax[0].set_title("16-bit image (log scale)")
 shown = ax[1].imshow(error[:128, :128], cmap="coolwarm", vmin=-16, vmax=16, interpolation="nearest")
 fig.colorbar(shown, ax=ax[1], shrink=0.8)
-ax[1].set_title(f"error, max_error=16 ({result.n_levels} levels), top-left corner")
+ax[1].set_title(f"error, max_error=16 ({result.n_levels} levels), a corner")
 for axis in ax[:2]:
     axis.axis("off")
-ax[2].hist(image.ravel(), bins=512, color="0.6", log=True)
-ax[2].vlines(result.codebook.levels, 1, 3e3, color="tab:blue", linewidth=0.3)
+ax[2].vlines(values[inside], 0, counts[inside], color="0.4", linewidth=1)
+for level in levels:
+    ax[2].axvspan(level - 16, level + 16, color="tab:blue", alpha=0.15, linewidth=0)
+    ax[2].axvline(level, color="tab:blue", linewidth=1)
+ax[2].set_xlim(low, high)
 ax[2].set_xlabel("value")
-_ = ax[2].set_title("histogram and the levels (blue)")
+ax[2].set_ylabel("pixels")
+_ = ax[2].set_title(f"{low:,}-{high:,}: {len(levels)} levels (blue, ±16)")
 
 # %%
 # Storing it

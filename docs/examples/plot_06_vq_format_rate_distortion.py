@@ -22,6 +22,7 @@ import zlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 from PIL import Image
 
 import vqimage
@@ -126,6 +127,8 @@ for label, curve in curves.items():
     ax[1].plot(curve[:, 0], curve[:, 2], style, label=label, markersize=4)
 for axis, metric in zip(ax, ("PSNR (dB)", "SSIM")):
     axis.set_xscale("log")
+    axis.set_xticks([0.2, 0.5, 1, 2], labels=["0.2", "0.5", "1", "2"])
+    axis.xaxis.set_minor_formatter(NullFormatter())
     axis.set_xlabel("bits per pixel (log scale)")
     axis.set_ylabel(metric)
     axis.grid(True, which="both", alpha=0.3)

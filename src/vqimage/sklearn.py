@@ -370,7 +370,7 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         -------
         Xt : ndarray or scipy.sparse.csr_matrix
             'ordinal': the codes, shape (n_samples, n_features); 'onehot' /
-            'onehot-dense': shape (n_samples, sum(n_bins_)), columns ordered
+            'onehot-dense': shape ``(n_samples, sum(n_bins_))``, columns ordered
             by feature, then by bin. Of dtype uint8/uint16 (uint8 one-hot)
             with ``dtype='uint'``, else the float dtype ``dtype`` says.
         """
@@ -411,7 +411,7 @@ class KBinsQuantizer(TransformerMixin, BaseEstimator):
         X : array-like or sparse matrix
             Codes as ``transform`` returns them: shape (n_samples,
             n_features) for 'ordinal' (ints, or floats holding ints), or
-            (n_samples, sum(n_bins_)) one-hot data.
+            ``(n_samples, sum(n_bins_))`` one-hot data.
 
         Returns
         -------
