@@ -139,6 +139,12 @@ print("levels:", np.round(optimal.levels, 2))
 print("edges: ", np.round(optimal.edges, 2))
 
 # %%
+# In a notebook -- and on this page -- a codebook shows its levels, the share of
+# the pixels each one takes, and the histogram between its edges:
+
+optimal
+
+# %%
 # The seed's k-means bin centers and the optimal levels on the histogram: the
 # optimal levels sit closer together where the pixels are many.
 
@@ -281,8 +287,8 @@ _ = ax.set_title(f"{name}, 8 gray levels: what the codes cost")
 # measure, with the size of the codes at their true width.
 
 result = vqimage.quantize(raccoon_face, n_bins)
-print(repr(result))
 print(result.metrics)
+result
 
 # %%
 # The same from a shell: ``vqimage quantize face -k 8 -o face8.png`` (a 4-bit

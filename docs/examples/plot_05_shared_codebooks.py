@@ -67,7 +67,7 @@ for name, image in images.items():
     print(f"{name:8} {own.metrics.psnr:8.2f} dB {common.metrics.psnr:6.2f} dB")
 
 # %%
-fig, ax = plt.subplots(figsize=(11, 3.8))
+fig, ax = plt.subplots(figsize=(11, 4.2), layout="constrained")
 for name, image in images.items():
     h = vqimage.histogram(image)
     ax.plot(h.values, h.counts / h.total, label=name, linewidth=1)
@@ -77,7 +77,7 @@ ax.set_yscale("log")
 ax.set_xlabel("gray value")
 ax.set_ylabel("fraction of pixels")
 ax.set_title("each image's histogram, and the shared levels (dashed)")
-_ = ax.legend(ncols=5, loc="upper center")
+_ = ax.legend(ncols=5, loc="lower center")
 
 # %%
 # Every file at once

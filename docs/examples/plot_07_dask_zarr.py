@@ -107,9 +107,10 @@ fig, ax = plt.subplots(1, 3, figsize=(13, 4.3), layout="constrained")
 ax[0].imshow(image[::8, ::8].compute(), cmap="viridis")
 ax[0].add_patch(plt.Rectangle((1200 / 8, 600 / 8), 32, 32, fill=False, color="w"))
 ax[0].set_title("16-bit source, 1/8 scale")
-ax[1].imshow(crop, cmap="viridis")
+scale = {"cmap": "viridis", "vmin": crop.min(), "vmax": crop.max()}  # one color scale for both
+ax[1].imshow(crop, **scale)
 ax[1].set_title("window, original")
-ax[2].imshow(crop_restored, cmap="viridis")
+ax[2].imshow(crop_restored, **scale)
 ax[2].set_title("window, 16 levels")
 for axis in ax:
     axis.axis("off")
