@@ -344,11 +344,9 @@ def replay(paths: list[Path]) -> int:
 # --------------------------------------------------------------------------- the tests
 
 REGRESSIONS = HERE / "data" / "fuzz"  # inputs the fuzzer found, kept as seeds and replayed every run
-#: Known failures of code outside io.py, each with its reproducer in REGRESSIONS.
-KNOWN = {
-    "vq-coder-is-a-list.vq": "pack/container.py: a header whose 'coder' is a list raises TypeError "
-                             "(unhashable type) instead of VQError (lead's task)",
-}
+#: Known failures, each with its reproducer in REGRESSIONS (none now: vq-coder-is-a-list.vq, a header whose
+#: 'coder' was a list and raised TypeError, is fixed in pack/container.py).
+KNOWN: dict[str, str] = {}
 
 
 def _child(arguments: list[str], keep: Path, timeout: float) -> str:
@@ -370,7 +368,7 @@ def _child(arguments: list[str], keep: Path, timeout: float) -> str:
 
 
 @pytest.mark.parametrize("target", [
-    pytest.param("vq", marks=pytest.mark.xfail(strict=True, reason=KNOWN["vq-coder-is-a-list.vq"])),
+    "vq",
     "images",
 ])
 def test_fuzz(target, tmp_path):

@@ -180,7 +180,7 @@ def _parse(data, max_pixels: int):
     if max(shape) > _MAX_SIDE:  # not printed: it may have hundreds of digits
         raise VQError("Damaged .vq file: invalid shape (a dimension above 2**40).")
     coder = header.get("coder")
-    if coder not in CODERS:
+    if not isinstance(coder, str) or coder not in CODERS:  # a list or a dict is no name (and unhashable)
         raise VQError(f"Unsupported payload coder {coder!r} (known: {', '.join(CODERS)}).")
     codebook = Codebook.from_config(_expand(header.get("codebook")))
     if header.get("n_levels") != codebook.n_levels:
