@@ -83,6 +83,9 @@ def as_mode_image(image: np.ndarray, mode: str) -> np.ndarray:
     return image
 
 
+_GRAY_BAND = 1 << 18  # pixels converted to gray at a time
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     """BT.601 luma of an (..., 3) or (..., 4) color image, in its own dtype; gray passes through.
 
@@ -100,11 +103,15 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(image[..., 0])
     if _equal_channels(image):
         return np.ascontiguousarray(image[..., 0])  # gray stored as RGB (WebP, palette PNG): exact
-    y = image[..., :3].astype(np.float64) @ _LUMA
-    if image.dtype.kind in "ui":
-        info = np.iinfo(image.dtype)
-        return np.clip(np.rint(y), info.min, info.max).astype(image.dtype)
-    return y.astype(image.dtype)
+    out = np.empty(image.shape[:2], image.dtype)
+    rows = max(1, _GRAY_BAND // image.shape[1])  # in bands: a float64 copy of the whole image is 24 bytes a pixel
+    for start in range(0, image.shape[0], rows):
+        y = image[start : start + rows, :, :3].astype(np.float64) @ _LUMA
+        if image.dtype.kind in "ui":
+            info = np.iinfo(image.dtype)
+            y = np.clip(np.rint(y), info.min, info.max)
+        out[start : start + rows] = y
+    return out
 
 
 def opaque(rgb: np.ndarray) -> np.ndarray:
