@@ -1,4 +1,4 @@
-# vqimage: `make demo`, `make test`, `make bench`, `make docs`. Each creates .venv on first use.
+# vqimage: `make demo`, `make test`, `make coverage`, `make bench`, `make docs`. Each creates .venv on first use.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 FACE_DAT ?= ../shared/data/face.dat
 FACE_ENV  = $(if $(wildcard $(FACE_DAT)),XDG_CACHE_HOME=$(CURDIR)/.cache VQIMAGE_FACE_DAT=$(abspath $(FACE_DAT)),)
 
-.PHONY: demo test fuzz bench docs clean
+.PHONY: demo test fuzz coverage bench docs clean
 
 # pip builds the compiled kernels (Cython, see setup.py) in an isolated build environment that it
 # fills from pyproject.toml's [build-system]; a changed .pyx rebuilds on the next make.
@@ -39,6 +39,14 @@ fuzz: $(VENV)/.installed
 	VQIMAGE_FUZZ_EXAMPLES=$(VQIMAGE_FUZZ_EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -s -rxX \
 		tests/test_fuzz.py::test_fuzz
 
+# Line and branch coverage of src/vqimage ([tool.coverage.*] in pyproject.toml), missing lines listed,
+# also when a test fails (the exit status is pytest's).
+# `coverage run -m pytest`, not pytest-cov: pytest's FitWarning filter imports vqimage before a plugin
+# starts. Only this process is measured (CLI runs in subprocesses are not), and compiled kernels
+# (.pyx) are invisible to coverage. `$(BIN)/coverage html` then writes htmlcov/.
+coverage: $(VENV)/.installed
+	$(FACE_ENV) $(BIN)/python -m coverage run -m pytest; status=$$?; $(BIN)/python -m coverage report; exit $$status
+
 # The color peers: libimagequant through the `imagequant` binding (GPL, benchmark-only extra)
 # and Debian's pngquant when it is installed (`apt-get install pngquant`; otherwise its
 # column reads n/a).
@@ -61,5 +69,5 @@ docs: $(VENV)/.docs-installed .cache/scipy-data/face.dat
 	$(FACE_ENV) VQIMAGE_DOCS=1 $(BIN)/python -m pytest -p no:cacheprovider tests/test_docs.py
 
 clean:
-	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis build docs/_build docs/auto_examples docs/generated
+	rm -rf $(VENV) .cache demo-output .pytest_cache .hypothesis build docs/_build docs/auto_examples docs/generated .coverage htmlcov
 	find src -name '*.so' -delete -o -name '*.c' -delete
