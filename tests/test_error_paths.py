@@ -146,9 +146,6 @@ def test_color_levels_that_round_to_the_same_color_are_merged_with_a_warning():
     assert cb.levels.tolist() == [[10.0, 10.0, 10.0]]
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: in RGB, fit's color grid has 4-wide cells here and wu / kmeans "
-                                       "(box-split init) never split inside a cell: a dark image of 2,614 colors "
-                                       "asked for 256 gets 64, and no FitWarning says so")
 @pytest.mark.parametrize("strategy", ["wu", "kmeans"])
 def test_fewer_colors_than_asked_are_never_silent(strategy):
     import warnings
@@ -236,8 +233,6 @@ def test_write_vq_refuses_empty_or_too_many_dimensions(gray4, codes, shape):
         container.write_vq(codes, gray4)
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: write_vq's `codes.ndim == 0` check cannot fire (np.ascontiguousarray "
-                                       "makes a 0-d array 1-d), so a scalar is stored, and read back, as shape (1,)")
 def test_write_vq_refuses_a_scalar(gray4):
     with pytest.raises(ValueError, match=re.escape("got shape ().")):
         container.write_vq(np.uint8(0), gray4)
@@ -349,9 +344,6 @@ def test_locked_colors_follow_the_images_channels():
     assert widened.n_components == 4 and widened.levels[0].tolist() == [255.0, 0.0, 0.0, 255.0]
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: quantize passes max_levels on to targets.search beside its own, so "
-                                       "the user sees \"vqimage.targets.search() got multiple values for keyword "
-                                       "argument 'max_levels'\" (the count is quantize's n_levels)")
 def test_quantize_names_an_unknown_max_levels():
     image = (np.arange(600, dtype=np.uint16) * 97).reshape(20, 30)
     with pytest.raises(TypeError, match=r"quantize\(\) got an unexpected keyword argument 'max_levels'"):
@@ -450,8 +442,6 @@ def test_shared_codebook_without_on_failure_raises_the_first_failure(readable_an
         shared_codebook([ok, bad], 2)
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: batch._read_histograms prefixes the path to a reason that already "
-                                       "starts with it: 'bad.png: bad.png: not a readable image ...'")
 def test_shared_codebook_names_the_failing_file_once(readable_and_not):
     ok, bad, _ = readable_and_not
     with pytest.raises(ValueError, match=exactly(f"{bad}: not a readable image (unknown format).")):
@@ -496,8 +486,6 @@ def test_a_shared_palette_keeps_locked_colors(tmp_path):
         assert written.mode == "P" and written.getpalette()[:3] == [255, 0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: the CLI's -v line for a failed batch input repeats the path "
-                                       "(cli._quantize_many's done(); the summary line strips it)")
 def test_verbose_failure_lines_name_the_input_once(readable_and_not, tmp_path, capsys):
     from vqimage.cli import main
 
@@ -571,8 +559,6 @@ def test_the_distributed_histogram_shows_dasks_progress_bar(capsys):
     assert "100% Completed" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: quantize_to_zarr's color refusal formats the source itself into "
-                                       "the message, so an in-memory array prints as its whole (multi-line) repr")
 def test_distributed_refuses_a_color_array_in_one_line(tmp_path):
     pytest.importorskip("zarr")
     from vqimage import distributed

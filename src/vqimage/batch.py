@@ -162,7 +162,7 @@ def _read_histograms(files, mode, block, max_pixels, workers, scheduler, on_fail
     for path, (result, error) in zip(files, outcomes):
         if error is not None:
             if on_failure is None:
-                raise ValueError(f"{path}: {error}")
+                raise ValueError(error if error.startswith(path) else f"{path}: {error}")
             on_failure(path, error)
         else:
             parts[path] = result

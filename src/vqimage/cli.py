@@ -146,7 +146,7 @@ def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, share
 
     def done(record):
         if verbose and not quiet:
-            _note(f"failed: {record['input']}: {record['error']}" if record["error"] else describe(record))
+            _note(f"failed: {_reason(record)}" if record["error"] else describe(record))
         if as_json:
             click.echo(json.dumps({k: v for k, v in record.items() if k not in ("levels", "description")}))
 
@@ -160,6 +160,12 @@ def _quantize_many(inputs, outdir, fmt, coder, force, quiet, as_json, ext, share
         _summary(records)
     if any(r["error"] for r in records):
         raise click.exceptions.Exit(1)
+
+
+def _reason(record) -> str:
+    """A failed input's reason, naming the input once."""
+    error, name = record["error"], record["input"]
+    return error if error.startswith(name) else f"{name}: {error}"
 
 
 def _summary(records):
@@ -183,8 +189,7 @@ def _summary(records):
         console.print(f"note: {note}: {', '.join(inputs[:3])}{more}", **plain)
     for r in records:
         if r["error"]:
-            reason = r["error"] if r["error"].startswith(r["input"]) else f"{r['input']}: {r['error']}"
-            console.print(f"failed: {reason}", **plain)
+            console.print(f"failed: {_reason(r)}", **plain)
 
 
 def _quantize_chunked(source, output, options, chunks, scheduler, force, quiet, as_json):

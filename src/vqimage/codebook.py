@@ -99,12 +99,20 @@ class Codebook:
 
     def __init__(self, levels, edges=None, *, strategy: str, reconstruction: str, dtype, mode=None, block=None,
                  space: str = "rgb", counts=None):
-        levels = np.array(levels, dtype=np.float64)
+        try:
+            levels = np.array(levels, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"A codebook's levels must be numbers ({exc}).") from None
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "uif":
+            raise TypeError(f"A codebook's dtype is an integer or float dtype (what it was fitted on). Got {dtype}.")
         if mode is None:
             mode = "gray" if levels.ndim <= 1 else "color"
         if mode not in MODES:
             raise ValueError(f"A codebook's mode is one of {', '.join(MODES)}. Got {mode!r}.")
         if mode == "gray":
+            if levels.ndim > 2 or (levels.ndim == 2 and levels.shape[1] != 1):
+                raise ValueError(f"A gray codebook's levels have shape (k,) (or (k, 1)). Got shape {levels.shape}.")
             levels = levels.reshape(-1)
             if edges is None:
                 raise ValueError("A gray codebook needs edges.")
@@ -162,7 +170,7 @@ class Codebook:
         self.space = space
         self.strategy = str(strategy)
         self.reconstruction = str(reconstruction)
-        self.dtype = np.dtype(dtype)
+        self.dtype = dtype
         self._derived: dict = {}
 
     @property

@@ -242,7 +242,8 @@ def quantize_to_zarr(source, target, n_levels: int | None = None, *, codebook: C
         raise ConflictError("Missing 'n_levels' (or give a 'codebook').")
     darr = as_dask(source, chunks=chunks)
     if darr.ndim == 3 and darr.shape[-1] in (3, 4):
-        raise ValueError(f"Chunked processing fits gray levels; {source} has {darr.shape[-1]} channels.")
+        what = "this array" if isinstance(source, np.ndarray) or hasattr(source, "dask") else str(source)
+        raise ValueError(f"Chunked processing fits gray levels; {what} has {darr.shape[-1]} channels.")
     with scheduler_settings(scheduler) as settings:
         if codebook is None:
             codebook = fit(darr, n_levels, bins=bins, scheduler=scheduler, progress=progress, **options)

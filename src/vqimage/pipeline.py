@@ -41,6 +41,8 @@ from .targets import TARGETS, search
 __all__ = ["Quantized", "quantize", "compress", "decompress", "decompress_image", "vq_info"]
 
 _CALLER = "quantize"
+#: What quantize passes on to vqimage.fit (**fit_options); everything else is one of its own parameters.
+_FIT_KEYWORDS = ("weights", "bins", "quantile_method", "max_iter", "init", "tol", "random_state")
 
 
 class Quantized:
@@ -383,6 +385,9 @@ def quantize(
     13
     >>> epaper = vqimage.quantize("coffee", palette="epaper7", dither="floyd-steinberg")
     """
+    unknown = sorted(set(fit_options) - set(_FIT_KEYWORDS))
+    if unknown:  # a typo, or quantize's own n_levels under fit's other names, is not passed on silently
+        raise TypeError(f"quantize() got an unexpected keyword argument {unknown[0]!r}")
     name = None
     if isinstance(image, str | os.PathLike):
         name = os.fspath(image)

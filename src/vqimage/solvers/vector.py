@@ -146,12 +146,12 @@ def fit_vectors(
             )
         centers = points
     elif strategy == "wu":
-        centers, _ = _split(grid, points, k)
+        centers = _top_up(points, grid.counts, _split(grid, points, k)[0], k)
     else:
         if init == "k-means++":
             start = _kmeans_plus_plus(points, grid.counts, k, random_state)
         else:
-            start = _split_merge(grid, points, k)
+            start = _top_up(points, grid.counts, _split_merge(grid, points, k), k)
         centers = _refine(grid, points, start, locked, max_iter, tol, extent=extent)
     return _codebook(hist, from_space(centers, space), locked_rgb, strategy, space)
 
@@ -217,6 +217,30 @@ def _split_merge(hist, points, k):
     if centers.shape[0] <= k:
         return centers
     return merge_clusters(centers, weight, k)
+
+
+def _top_up(points, weights, centers, k):
+    """``centers`` and, when they are fewer than ``k``, the points farthest from them, one at a time.
+
+    The box splits cut between grid cells; colors crowded into a few cells
+    (a dark image: 2,614 colors in 64 cells of 4 x 4 x 4) give fewer boxes
+    than asked. Each added center is the point of largest weight x squared
+    distance to the centers so far (deterministic farthest-first), until
+    there are ``k`` or every point is a center.
+    """
+    if centers.shape[0] >= k:
+        return centers
+    dist = np.full(points.shape[0], np.inf)
+    for center in centers:
+        dist = np.minimum(dist, ((points - center) ** 2).sum(1))
+    added = []
+    for _ in range(k - centers.shape[0]):
+        i = int(np.argmax(weights * dist))
+        if not dist[i] > 0:
+            break
+        added.append(i)
+        dist = np.minimum(dist, ((points - points[i]) ** 2).sum(1))
+    return np.concatenate([centers, points[added]])
 
 
 def _kmeans_plus_plus(points, weights, k, random_state):
