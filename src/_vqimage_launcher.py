@@ -22,7 +22,13 @@ def run():
     signal.signal(signal.SIGTERM, _terminated_while_starting)
     try:
         from vqimage.cli import run as cli_run  # installs the handlers for the run itself
-    except KeyboardInterrupt:
+
+        cli_run()  # exits through SystemExit; an interruption inside the command is handled there
+    except KeyboardInterrupt:  # while importing, or in the instants around the command's own handling
         sys.stderr.write("vqimage: interrupted\n")
         sys.exit(130)
-    cli_run()
+    except BaseException as exc:
+        if type(exc).__name__ != "_Terminated":  # vqimage.cli's SIGTERM, outside the command's handling
+            raise
+        sys.stderr.write("vqimage: terminated\n")
+        sys.exit(143)
