@@ -123,3 +123,25 @@ def test_srgb_and_gamma_chunks_are_kept_in_png(tmp_path, astronaut):
     assert data.index(b"gAMA") < data.index(b"PLTE") and data.index(b"sRGB") < data.index(b"PLTE")
     with Image.open(tmp_path / "out.png") as written:
         assert written.info["gamma"] == pytest.approx(0.45455) and written.info["srgb"] == 1
+
+
+def test_opaque_rgba_takes_rgb_palettes_and_codebooks(astronaut):
+    """Many PNGs are RGBA with every alpha 255: they map to RGB colors as their RGB does."""
+    rgba = np.dstack([astronaut[:40, :60], np.full((40, 60), 255, np.uint8)])
+    codebook = vqimage.fit(astronaut[:40, :60], 8, mode="color", space="oklab")
+    for given in ({"codebook": codebook}, {"palette": "epaper7"}):
+        result = vqimage.quantize(rgba, dither="none", **given)
+        assert result.image.shape == (40, 60, 3)
+        np.testing.assert_array_equal(result.codes, vqimage.quantize(astronaut[:40, :60], dither="none", **given).codes)
+    rgba[0, 0, 3] = 0
+    with pytest.raises(ValueError, match="has transparent pixels, which an RGB 'palette' or 'codebook' cannot show"):
+        vqimage.quantize(rgba, palette="epaper7")
+
+
+def test_a_shared_batch_of_rgb_and_opaque_rgba_files(tmp_path, astronaut):
+    from PIL import Image
+
+    Image.fromarray(astronaut[:32, :32]).save(tmp_path / "a.png")
+    Image.fromarray(np.dstack([astronaut[64:96, :32], np.full((32, 32), 255, np.uint8)])).save(tmp_path / "b.png")
+    assert main(["quantize", str(tmp_path), "-k", "8", "--shared-codebook", "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]

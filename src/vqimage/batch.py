@@ -238,8 +238,7 @@ def shared_codebook(files, n_levels: int, *, mode: str = "auto", strategy: str |
 
 def quantize_files(inputs, outdir, n_levels: int | None = None, *, ext: str = ".png", fmt: str | None = None,
                    force: bool = False, shared: bool = False, skip_if_larger: bool = False, strip: bool = False,
-                   workers=None,
-                   scheduler=None, progress: bool = False, on_done: Callable | None = None,
+                   workers=None, scheduler=None, progress: bool = False, on_done: Callable | None = None,
                    on_note: Callable | None = None, **options) -> list[dict]:
     """Quantize many image files into ``outdir/NAME.EXT``.
 

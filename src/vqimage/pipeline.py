@@ -457,6 +457,11 @@ def quantize(
         if lock is not None:
             options["fixed"] = _locked_colors(load_palette(lock), image)
         codebook = fit(image, n_levels, mode=mode, strategy=strategy, **options)
+    if mode == "color" and codebook.n_components == 3 and image.ndim == 3 and image.shape[-1] == 4:
+        if not (image[..., 3] == 255).all():
+            raise ValueError("This RGBA image has transparent pixels, which an RGB 'palette' or 'codebook' "
+                             "cannot show: give RGBA colors, or flatten the image first.")
+        image = np.ascontiguousarray(image[..., :3])  # opaque: its alpha holds nothing to map
     if evaluation is None:
         codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
