@@ -46,7 +46,7 @@ import struct
 import tempfile
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -258,19 +258,15 @@ def _decode(data: bytes, *, gray: bool, name: str, max_pixels: int) -> tuple[np.
     if not data:
         raise VQError(f"{name}: empty file, not an image.")
     with _DECODER_LOG.hold() as said:
-        declared = _declared_pixels(data)
-        if declared is not None and declared[0] > max_pixels:
-            raise VQError(f"{name}: {declared[1]} is {declared[0]:,} pixels, above the limit of "
-                          f"{max_pixels:,} (max_pixels; --max-pixels); nothing was decoded.")
-        try:
+        try:  # each decoder checks the size its header declares against max_pixels before decoding pixels
             if data.startswith(_PNG_SIGNATURE):
-                image, meta = _png_decode(data, name)
+                image, meta = _png_decode(data, name, max_pixels)
             elif data[:2] == b"\xff\x0a" or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
-                image, meta = _jpegxl_decode(data, name)
+                image, meta = _jpegxl_decode(data, name)  # libjxl's own limits apply
             elif data[:4] in _TIFF_SIGNATURES:
-                image, meta = _tiff_decode(data, name)
+                image, meta = _tiff_decode(data, name, max_pixels)
             else:
-                image, meta = _pillow_decode(data, name)
+                image, meta = _pillow_decode(data, name, max_pixels)
         except (VQError, MemoryError):  # memory is not the file's fault: no "not a readable image"
             raise
         except Exception as exc:  # every decoder has its own exception types
@@ -296,20 +292,14 @@ def _finish(image, meta: ImageMeta, *, gray: bool, name: str) -> tuple[np.ndarra
     if meta.orientation != 1:
         image = _orient(image, meta.orientation)
         notes.append(f"EXIF orientation {meta.orientation} applied ({_ORIENTATIONS[meta.orientation]}).")
-    if image.ndim == 3 and image.shape[-1] in (2, 4) and gray:
-        notes.append("Alpha ignored (gray).")
     if gray:
+        if image.ndim == 3 and image.shape[-1] in (2, 4):
+            notes.append("Alpha ignored (gray).")
         image = to_gray(image)
     elif image.ndim == 3 and image.shape[-1] == 2:  # gray + alpha: RGBA, which the color pipeline takes
         image = image[..., [0, 0, 0, 1]]
         notes.append("Gray+alpha read as RGBA (the gray in R, G and B).")
-    return image, _replace(meta, notes=tuple(notes))
-
-
-def _replace(meta: ImageMeta, **changes) -> ImageMeta:
-    import dataclasses
-
-    return dataclasses.replace(meta, **changes)
+    return image, replace(meta, notes=tuple(notes))
 
 
 # --------------------------------------------------------------------------- messages
@@ -407,34 +397,17 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
-def _declared_pixels(data: bytes) -> tuple[int, str] | None:
-    """(pixels, 'WxH') a file's header declares, read without decoding; None when it cannot tell.
+def _within(name: str, sides: list[tuple[int, int]], max_pixels: int) -> None:
+    """Refuse, before any pixel is decoded, an image whose header declares more than ``max_pixels`` pixels.
 
-    The decoders then check the data against it.
+    ``sides``: (width, height) of every page (all of a TIFF's pages count).
     """
-    try:
-        if data.startswith(_PNG_SIGNATURE) and len(data) >= 24 and data[12:16] == b"IHDR":
-            width, height = struct.unpack(">II", data[16:24])
-            return width * height, f"{width}x{height}"
-        if data[:4] in _TIFF_SIGNATURES:
-            import tifffile
-
-            with tifffile.TiffFile(_io.BytesIO(data)) as tif:  # the IFDs, no pixel data
-                sides = [(page.imagewidth, page.imagelength) for page in _tiff_pages(tif, data, "")]
-            return sum(w * h for w, h in sides), " + ".join(f"{w}x{h}" for w, h in sides[:3]) + (
-                f" + {len(sides) - 3} more pages" if len(sides) > 3 else "")
-        if data[:2] in (b"\xff\x0a",) or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n":
-            return None  # JPEG XL: the decoder's own limits apply
-        import warnings
-
-        from PIL import Image
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: the limit here decides
-            with Image.open(_io.BytesIO(data)) as img:  # parses the header, decodes nothing
-                return img.width * img.height, f"{img.width}x{img.height}"  # the first frame is what is read
-    except Exception:  # a damaged header: the decoder says what is wrong
-        return None
+    pixels = sum(w * h for w, h in sides)
+    if pixels > max_pixels:
+        text = " + ".join(f"{w}x{h}" for w, h in sides[:3]) + (
+            f" + {len(sides) - 3} more pages" if len(sides) > 3 else "")
+        raise VQError(f"{name}: {text} is {pixels:,} pixels, above the limit of {max_pixels:,} "
+                      "(max_pixels; --max-pixels); nothing was decoded.")
 
 
 # --------------------------------------------------------------------------- orientation
@@ -511,9 +484,10 @@ def _png_chunks(data: bytes):
         pos = end + 4
 
 
-def _png_meta(data: bytes) -> tuple[ImageMeta, int, bool]:
-    """A PNG's metadata from its chunks, its number of frames (acTL: APNG), and whether it has no IDAT."""
-    depth, color, frames, notes = 8, 0, 1, []
+def _png_meta(data: bytes) -> tuple[ImageMeta, int, bool, int]:
+    """A PNG's metadata from its chunks, its number of frames (acTL: APNG), whether it has no IDAT, and
+    the bytes of its IDAT chunks."""
+    depth, color, frames, idat, notes = 8, 0, 1, 0, []
     found: dict = {}
     kinds = set()
     for kind, payload in _png_chunks(data):
@@ -521,7 +495,7 @@ def _png_meta(data: bytes) -> tuple[ImageMeta, int, bool]:
         if kind == b"IHDR" and len(payload) >= 10:
             depth, color = payload[8], payload[9]
         elif kind == b"IDAT":
-            found["idat"] = found.get("idat", 0) + len(payload)
+            idat += len(payload)
         elif kind == b"acTL" and len(payload) >= 8:
             frames = struct.unpack(">I", payload[:4])[0]
         elif kind == b"gAMA" and len(payload) == 4 and "gamma" not in found:
@@ -538,7 +512,6 @@ def _png_meta(data: bytes) -> tuple[ImageMeta, int, bool]:
             notes.append("PNG tRNS transparency read as an alpha channel.")
     bit_depth = 8 if color == 3 else depth  # a palette's entries are 8-bit whatever the index depth
     no_pixels = b"IEND" in kinds and b"IDAT" not in kinds  # complete, yet without image data
-    idat = found.pop("idat", 0)
     meta = ImageMeta(format="PNG", bit_depth=bit_depth, notes=tuple(notes), **found)
     return meta, frames, no_pixels, idat
 
@@ -561,9 +534,11 @@ def _png_icc(payload: bytes, notes: list[str]) -> bytes | None:
     return profile
 
 
-def _png_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
+def _png_decode(data: bytes, name: str, max_pixels: int) -> tuple[np.ndarray, ImageMeta]:
     import imagecodecs
 
+    if len(data) >= 24 and data[12:16] == b"IHDR":
+        _within(name, [struct.unpack(">II", data[16:24])], max_pixels)
     meta, frames, no_pixels, idat = _png_meta(data)
     if frames > 1:
         raise _animated(name, "animated PNG (APNG)", frames)
@@ -592,7 +567,7 @@ def _jpegxl_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
 # --------------------------------------------------------------------------- TIFF
 
 
-def _tiff_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
+def _tiff_decode(data: bytes, name: str, max_pixels: int) -> tuple[np.ndarray, ImageMeta]:
     """The one image of a TIFF; reduced-resolution copies and masks are not images of their own.
 
     tifffile returns the stored samples; what they mean is applied here: white-is-zero inverted, palette
@@ -604,6 +579,7 @@ def _tiff_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
     kinds = tifffile.PHOTOMETRIC
     with tifffile.TiffFile(_io.BytesIO(data)) as tif:
         everything = _tiff_pages(tif, data, name)
+        _within(name, [(page.imagewidth, page.imagelength) for page in everything], max_pixels)
         pages = [page for page in everything if not (page.is_reduced or page.is_mask)] or everything[:1]
         if len(pages) > 1:
             raise _animated(name, "multi-page TIFF", len(pages), "pages")
@@ -639,11 +615,10 @@ def _tiff_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
         if image.dtype.kind == "b":
             image = ~image
         elif image.dtype.kind == "u":
-            top = np.iinfo(image.dtype).max if bits >= 8 else 255
-            image = top - image
+            image = np.iinfo(image.dtype).max - image  # 1- to 7-bit samples are 8-bit by now
         else:
             raise VQError(f"{name}: not a readable image (white-is-zero TIFF samples of dtype {image.dtype}).")
-    return image, _replace(meta, notes=tuple(notes))
+    return image, replace(meta, notes=tuple(notes))
 
 
 def _tiff_pages(tif, data: bytes, name: str) -> list:
@@ -693,16 +668,17 @@ def _cmyk_to_rgb(inks: np.ndarray, name: str) -> np.ndarray:
 _PILLOW_BITS = {"1": 1, "I": 32, "F": 32, "I;16": 16, "I;16B": 16, "I;16L": 16, "I;16N": 16}
 
 
-def _pillow_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
+def _pillow_decode(data: bytes, name: str, max_pixels: int) -> tuple[np.ndarray, ImageMeta]:
     """Anything else Pillow reads."""
     import warnings
 
     from PIL import Image
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # DecompressionBombWarning: max_pixels was checked before
-        img = Image.open(_io.BytesIO(data))
+        warnings.simplefilter("ignore")  # DecompressionBombWarning: max_pixels decides (_within)
+        img = Image.open(_io.BytesIO(data))  # parses the header; the pixels are decoded by load()
         with img:
+            _within(name, [(img.width, img.height)], max_pixels)  # the first frame is what is read
             notes: list[str] = []
             frames = getattr(img, "n_frames", 1)
             if frames > 1 and img.format == "MPO":  # a phone's JPEG with depth maps or previews after it
@@ -731,7 +707,7 @@ def _pillow_decode(data: bytes, name: str) -> tuple[np.ndarray, ImageMeta]:
             elif img.mode == "1":
                 img = img.convert("L")
             image = np.asarray(img)
-    return image, _replace(meta, notes=tuple(notes))
+    return image, replace(meta, notes=tuple(notes))
 
 
 def face_cache_path() -> Path:
