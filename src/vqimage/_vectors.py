@@ -83,7 +83,13 @@ def as_mode_image(image: np.ndarray, mode: str) -> np.ndarray:
     return image
 
 
-_GRAY_BAND = 1 << 18  # pixels converted to gray at a time
+_BAND_PIXELS = 1 << 18  # pixels converted at a time: no float64 copy of a whole image (24-32 bytes a pixel)
+
+
+def row_bands(height: int, width: int):
+    """Slices of rows of about :data:`_BAND_PIXELS` pixels each, covering ``height`` rows."""
+    rows = max(1, _BAND_PIXELS // max(width, 1))
+    return (slice(start, start + rows) for start in range(0, height, rows))
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -104,19 +110,47 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if _equal_channels(image):
         return np.ascontiguousarray(image[..., 0])  # gray stored as RGB (WebP, palette PNG): exact
     out = np.empty(image.shape[:2], image.dtype)
-    rows = max(1, _GRAY_BAND // image.shape[1])  # in bands: a float64 copy of the whole image is 24 bytes a pixel
-    for start in range(0, image.shape[0], rows):
-        y = image[start : start + rows, :, :3].astype(np.float64) @ _LUMA
-        if image.dtype.kind in "ui":
-            info = np.iinfo(image.dtype)
-            y = np.clip(np.rint(y), info.min, info.max)
-        out[start : start + rows] = y
+    info = np.iinfo(image.dtype) if image.dtype.kind in "ui" else None
+    for rows in row_bands(*image.shape[:2]):
+        y = image[rows, :, :3].astype(np.float64) @ _LUMA
+        out[rows] = y if info is None else np.clip(np.rint(y), info.min, info.max)
     return out
 
 
 def opaque(rgb: np.ndarray) -> np.ndarray:
     """RGB -> RGBA with alpha 255 (an RGB image under an RGBA codebook)."""
     return np.concatenate([rgb, np.full(rgb.shape[:-1] + (1,), 255, rgb.dtype)], axis=-1)
+
+
+def all_opaque(image: np.ndarray) -> bool:
+    """An RGBA image whose alpha is 255 everywhere (as many PNGs are): its alpha holds nothing."""
+    return image.ndim >= 2 and image.shape[-1] == 4 and bool((image[..., 3] == 255).all())
+
+
+def with_channels(image: np.ndarray, d: int) -> np.ndarray:
+    """A color image with the ``d`` channels of a codebook's colors.
+
+    RGB under RGBA colors gains alpha 255; RGBA that is opaque everywhere
+    loses its alpha under RGB colors. Transparent pixels have no RGB color:
+    a ValueError. Other shapes pass, for the caller's own checks.
+    """
+    c = image.shape[-1] if image.ndim else 0
+    if c == d or {c, d} != {3, 4}:
+        return image
+    if c == 3:
+        return opaque(image)
+    if all_opaque(image):
+        return np.ascontiguousarray(image[..., :3])
+    raise ValueError("This codebook holds RGB colors; the image has 4 channels. This RGBA image has transparent "
+                     "pixels, which an RGB 'palette' or 'codebook' cannot show: give RGBA colors, or drop the "
+                     "alpha channel (image[..., :3]).")
+
+
+def color_8bit(image: np.ndarray) -> np.ndarray:
+    """16-bit color rounded to 8 bits per channel, round(v / 257) (exact: no ties); other images as they are."""
+    if image.dtype != np.uint16:
+        return image
+    return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
 def image_blocks(image: np.ndarray, block: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:

@@ -27,6 +27,7 @@ import numpy as np
 from ._dither_kernels import diffuse, nearest_other, ordered
 from ._spaces import CHANNELS, SPACES, to_space
 from ._validation import Interval, Options, check_image, check_param
+from ._vectors import row_bands
 
 __all__ = ["DITHER_METHODS", "dither_codes", "blue_noise_map"]
 
@@ -370,10 +371,9 @@ def _in_space(image: np.ndarray, space: str) -> np.ndarray:
     """
     h, w, d = image.shape
     out = np.empty(image.shape, np.float64)
-    rows = max(1, (1 << 18) // w)
-    for start in range(0, h, rows):
-        band = image[start : start + rows]
-        out[start : start + rows] = to_space(band.reshape(-1, d), space).reshape(band.shape)
+    for rows in row_bands(h, w):
+        band = image[rows]
+        out[rows] = to_space(band.reshape(-1, d), space).reshape(band.shape)
     return out
 
 

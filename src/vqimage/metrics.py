@@ -396,8 +396,6 @@ def butteraugli(reference, test) -> float:
     import tempfile
     from pathlib import Path
 
-    from PIL import Image
-
     reference, test = _pair(reference, test, "butteraugli")
     views = _views(reference, test, "butteraugli")
     tool = shutil.which("butteraugli")
@@ -408,8 +406,8 @@ def butteraugli(reference, test) -> float:
     with tempfile.TemporaryDirectory(prefix="vqimage-butteraugli-") as folder:
         a, b = Path(folder) / "reference.png", Path(folder) / "test.png"
         for ref, dist in views:
-            Image.fromarray(ref).save(a, compress_level=0)
-            Image.fromarray(dist).save(b, compress_level=0)
+            a.write_bytes(_png(ref).getvalue())
+            b.write_bytes(_png(dist).getvalue())
             out = subprocess.run([tool, str(a), str(b)], capture_output=True, text=True, check=True).stdout
             worst = max(worst, float(out.split()[0]))
     return worst

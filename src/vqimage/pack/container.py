@@ -99,13 +99,10 @@ def write_vq(codes: np.ndarray, codebook: Codebook, *, coder: str = DEFAULT_CODE
     Block codebooks need ``image_shape``, the (height, width) the tiles are
     cropped to when decoding.
     """
-    codes = np.asarray(codes)
-    if codes.ndim == 0:  # before ascontiguousarray, which makes a scalar 1-d
-        codes = codes.reshape(())
-    else:
-        codes = np.ascontiguousarray(codes)
+    codes = np.asarray(codes)  # checked before ascontiguousarray, which makes a scalar 1-d
     if codes.size == 0 or codes.ndim == 0 or codes.ndim > _MAX_NDIM:
         raise ValueError(f"A .vq file holds a non-empty array of 1 to {_MAX_NDIM} dimensions; got shape {codes.shape}.")
+    codes = np.ascontiguousarray(codes)
     extra = {}
     if codebook.mode == "block":
         if image_shape is None or _block_grid(image_shape, codebook.block) != codes.shape:
