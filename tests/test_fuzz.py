@@ -344,9 +344,6 @@ def replay(paths: list[Path]) -> int:
 # --------------------------------------------------------------------------- the tests
 
 REGRESSIONS = HERE / "data" / "fuzz"  # inputs the fuzzer found, kept as seeds and replayed every run
-#: Known failures, each with its reproducer in REGRESSIONS (none now: vq-coder-is-a-list.vq, a header whose
-#: 'coder' was a list and raised TypeError, is fixed in pack/container.py).
-KNOWN: dict[str, str] = {}
 
 
 def _child(arguments: list[str], keep: Path, timeout: float) -> str:
@@ -384,11 +381,7 @@ def test_fuzz(target, tmp_path):
     assert f"{target}: " in report and "VQError" in report and "decoded" in report
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(path.name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[path.name]))
-    if path.name in KNOWN else path.name
-    for path in sorted(REGRESSIONS.iterdir())
-])
+@pytest.mark.parametrize("name", sorted(path.name for path in REGRESSIONS.iterdir()))
 def test_fuzz_regressions(name, tmp_path):
     _child(["replay", str(REGRESSIONS / name)], REGRESSIONS / name, timeout=120)
 

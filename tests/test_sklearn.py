@@ -25,6 +25,9 @@ EXACT = [
     ("quantile", "inverted_cdf"),
     ("quantile", "linear"),
 ]
+# The settings KBinsQuantizer's Notes name to restore scikit-learn's behaviour (dtype=None,
+# subsample=200_000 are KBinsDiscretizer's defaults).
+SKLEARN_SETTINGS = dict(dtype=None, subsample=200_000, reconstruction="midpoint", kmeans_method="sklearn")
 
 
 def _random(n_features, seed=0, n=1000):
@@ -231,17 +234,7 @@ def test_subsample_draws_the_same_rows_as_sklearn(strategy, quantile_method, dty
     np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))
 
 
-# The settings KBinsQuantizer's Notes name to restore scikit-learn's behaviour (dtype=None,
-# subsample=200_000 are KBinsDiscretizer's defaults).
-SKLEARN_SETTINGS = dict(dtype=None, subsample=200_000, reconstruction="midpoint", kmeans_method="sklearn")
-CASES = [
-    ("uniform", "averaged_inverted_cdf"),
-    ("kmeans", "averaged_inverted_cdf"),
-    ("quantile", "averaged_inverted_cdf"),
-    ("quantile", "inverted_cdf"),
-    ("quantile", "linear"),
-    ("quantile", "hazen"),
-]
+CASES = [*EXACT, ("kmeans", "averaged_inverted_cdf"), ("quantile", "hazen")]
 
 
 def _tied(dtype, n=300, seed=5):

@@ -583,6 +583,7 @@ def _relabel(codebook: Codebook, strategy: str, levels=None) -> Codebook:
         strategy=strategy,
         reconstruction=codebook.reconstruction,
         dtype=codebook.dtype,
+        counts=codebook.counts,
     )
 
 

@@ -101,11 +101,11 @@ class _Evaluator:
     """
 
     def __init__(self, image, hist, strategy, mode, fmt, coder, data_range, fit_options, progress, ssim,
-                 ssimulacra2=False, dithering=None):
+                 ssimulacra2, dithering):
         self.image, self.hist, self.strategy, self.mode = image, hist, strategy, mode
         self.fmt, self.coder, self.data_range, self.progress, self.ssim = fmt, coder, data_range, progress, ssim
         self.ssimulacra2 = ssimulacra2
-        self.dithering = dithering or {"dither": "none"}
+        self.dithering = dithering
         self.fit_options = {k: v for k, v in fit_options.items() if hist is None or k != "weights"}
         self.cache: dict = {}
 
@@ -283,10 +283,10 @@ def search(
         report = progress if callable(progress) else lambda k, e: status(
             f"searching the fewest levels: tried {k}" + ("" if e.psnr is None else f", PSNR {e.psnr:.2f} dB")
             + ("" if e.ssimulacra2 is None else f", SSIMULACRA2 {e.ssimulacra2:.1f}"))
+        dithering = {"dither": dither, "dither_strength": dither_strength, "selective": selective}
         for name in strategies:
             evaluator = _Evaluator(image, hist, name, mode, fmt, coder, data_range, fit_options, report, ssim,
-                                   ssimulacra2, {"dither": dither, "dither_strength": dither_strength,
-                                                 "selective": selective})
+                                   ssimulacra2, dithering)
             try:
                 results.append(_search(evaluator, quality, max_bytes, max_levels))
             except TargetError as exc:
