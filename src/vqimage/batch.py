@@ -28,7 +28,7 @@ import numpy as np
 
 from ._progress import progress_bar
 from ._validation import ConflictError
-from ._vectors import as_mode_image
+from ._vectors import all_opaque, as_mode_image, color_8bit, with_channels
 from .codebook import Codebook
 from .histogram import histogram, vector_histogram
 from .io import DEFAULT_MAX_PIXELS, load_image
@@ -141,16 +141,14 @@ def run_jobs(function: Callable, items, *, workers: int | None = None, scheduler
 def _file_histogram(job):
     source, mode, block, max_pixels = job
     image = load_image(source, gray=False, max_pixels=max_pixels)
-    mode, opaque = ("color", True) if mode == "rgba" else (fit_mode(image, mode, caller="shared_codebook"), False)
+    as_rgba = mode == "rgba"
+    mode = "color" if as_rgba else fit_mode(image, mode, caller="shared_codebook")
     image = as_mode_image(image, mode)
     if mode == "gray":
         return mode, histogram(image)
-    if image.dtype == np.uint16 and mode == "color":  # as quantize() rounds it
-        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    if mode == "color" and image.shape[-1] == 4 and not opaque and (image[..., 3] == 255).all():
-        image = image[..., :3]  # opaque RGBA: as quantize() takes it, RGB (in Oklab)
-    if opaque and image.shape[-1] == 3:
-        image = np.concatenate([image, np.full((*image.shape[:-1], 1), 255, np.uint8)], axis=-1)
+    if mode == "color":  # as quantize() takes color: 16-bit rounded, opaque RGBA as RGB
+        image = color_8bit(image)
+        image = with_channels(image, 4) if as_rgba else image[..., :3] if all_opaque(image) else image
     return mode, vector_histogram(image, mode=mode, block=block)
 
 

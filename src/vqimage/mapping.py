@@ -19,7 +19,7 @@ import numpy as np
 from ._cells import cell_bits
 from ._spaces import space_cells, to_space
 from ._validation import Options, check_image, check_param
-from ._vectors import check_vector_image, image_blocks, join_blocks, opaque
+from ._vectors import check_vector_image, image_blocks, join_blocks, with_channels
 from .codebook import Codebook
 from .dither import DITHER_METHODS, dither_codes
 
@@ -139,8 +139,8 @@ def _dithered(image, codebook, method, strength, selective, serpentine):
     if codebook.mode == "block":
         raise ValueError("Dithering applies to gray and color codebooks, not to blocks.")
     image = np.asarray(image)
-    if codebook.mode == "color" and image.shape[-1:] == (3,) and codebook.n_components == 4:
-        image = opaque(image)
+    if codebook.mode == "color":
+        image = with_channels(image, codebook.n_components)
     thresholds = codebook.thresholds if codebook.mode == "gray" else None
     codes = dither_codes(image, codebook.levels, method="floyd-steinberg" if method == "none" else method,
                          strength=strength, serpentine=serpentine, selective=selective, thresholds=thresholds,
@@ -159,13 +159,7 @@ def _encode_vectors(image, codebook: Codebook) -> np.ndarray:
         vectors, grid = image_blocks(image, codebook.block)
         shape = grid
     else:
-        if image.shape[-1] != d:
-            if not (image.shape[-1] == 3 and d == 4):
-                raise ValueError(
-                    f"This codebook holds {'RGBA' if d == 4 else 'RGB'} colors; the image has "
-                    f"{image.shape[-1]} channels. Drop the alpha channel (image[..., :3]) or fit an RGBA codebook."
-                )
-            image = opaque(image)
+        image = with_channels(image, d)
         vectors = image.reshape(-1, d)
         shape = image.shape[:-1]
     if codebook.space != "rgb":

@@ -23,7 +23,7 @@ import numpy as np
 from . import metrics
 from ._spaces import SPACES
 from ._validation import ConflictError, Interval, Options, VQError, check_param
-from ._vectors import as_mode_image
+from ._vectors import all_opaque, as_mode_image, color_8bit, with_channels
 from .codebook import Codebook
 from .dither import DITHER_METHODS
 from .histogram import importance_map
@@ -413,7 +413,7 @@ def quantize(
         mode = fit_mode(image, mode, caller=_CALLER)
     notes = list(meta.notes) if meta is not None else []
     if mode == "color" and image.dtype == np.uint16:  # palettes are 8-bit colors: round, never truncate
-        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257), exact (no ties)
+        image = color_8bit(image)
         notes.append("16-bit color reduced to 8 bits per channel (rounded) for an 8-bit palette")
     _check_mode(mode, image, strategy, reconstruction, block, palette, lock, codebook)
     if space not in (None, "rgb") and (mode != "color" or codebook is not None or palette is not None):
@@ -423,8 +423,7 @@ def quantize(
         dither = "adaptive" if mode == "color" and perceptual_output else "none"
     options = dict(fit_options)
     if mode == "color" and codebook is None and palette is None:
-        if space is None and perceptual_output and image.ndim == 3 and image.shape[-1] == 4 \
-                and image.dtype == np.uint8 and (image[..., 3] == 255).all():
+        if space is None and perceptual_output and all_opaque(image):
             image = np.ascontiguousarray(image[..., :3])  # opaque RGBA: no alpha to keep, so Oklab applies
         perceptual = "oklab" if image.ndim == 3 and image.shape[-1] == 3 else "composite"
         options["space"] = space or (perceptual if perceptual_output else "rgb")
@@ -457,11 +456,8 @@ def quantize(
         if lock is not None:
             options["fixed"] = _locked_colors(load_palette(lock), image)
         codebook = fit(image, n_levels, mode=mode, strategy=strategy, **options)
-    if mode == "color" and codebook.n_components == 3 and image.ndim == 3 and image.shape[-1] == 4:
-        if not (image[..., 3] == 255).all():
-            raise ValueError("This RGBA image has transparent pixels, which an RGB 'palette' or 'codebook' "
-                             "cannot show: give RGBA colors, or flatten the image first.")
-        image = np.ascontiguousarray(image[..., :3])  # opaque: its alpha holds nothing to map
+    if mode == "color":  # the channels the codes map, and the metrics compare
+        image = with_channels(image, codebook.n_components)
     if evaluation is None:
         codes = encode(image, codebook, dither=dither, dither_strength=dither_strength, selective=selective)
     return Quantized(image, codes, codebook, dither=dither, fmt=fmt, coder=coder, data_range=peak, name=name,
